@@ -1,0 +1,145 @@
+import CSQLite
+import Foundation
+
+/// A SQLite error with the library's code and message, and the file it concerns.
+public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// SQLite's (extended) result code.
+    public let code: Int32
+    /// SQLite's message.
+    public let message: String
+
+    /// `SQLite error 5: database is locked`.
+    public var description: String { "SQLite error \(code): \(message)" }
+}
+
+/// A connection and its cached prepared statements. Used only on its ``DatabaseThread``.
+final class SQLiteConnection {
+    let handle: OpaquePointer
+    private var statements: [String: OpaquePointer] = [:]
+
+    init(path: String, flags: Int32) throws {
+        var db: OpaquePointer?
+        let rc = sqlite3_open_v2(path, &db, flags, nil)
+        guard rc == SQLITE_OK, let db else {
+            let message = db.map { String(cString: sqlite3_errmsg($0)) } ?? "cannot open"
+            if let db { sqlite3_close_v2(db) }
+            throw SQLiteError(code: rc, message: message)
+        }
+        handle = db
+        sqlite3_extended_result_codes(db, 1)
+    }
+
+    deinit {
+        for statement in statements.values { sqlite3_finalize(statement) }
+        sqlite3_close_v2(handle)
+    }
+
+    func error(_ rc: Int32) -> SQLiteError {
+        SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)))
+    }
+
+    /// Runs SQL that returns no rows (several statements allowed).
+    func exec(_ sql: String) throws {
+        let rc = sqlite3_exec(handle, sql, nil, nil, nil)
+        if rc != SQLITE_OK { throw error(rc) }
+    }
+
+    /// A cached prepared statement, reset and with bindings cleared.
+    func statement(_ sql: String) throws -> Statement {
+        if let cached = statements[sql] { return Statement(connection: self, handle: cached) }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw error(rc) }
+        statements[sql] = stmt
+        return Statement(connection: self, handle: stmt)
+    }
+
+    var changes: Int { Int(sqlite3_changes(handle)) }
+
+    /// Runs `body` in a transaction (`BEGIN IMMEDIATE` when it writes), rolling back if it throws.
+    func transaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T {
+        try exec(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
+        do {
+            let result = try body()
+            try exec("COMMIT")
+            return result
+        } catch {
+            try? exec("ROLLBACK")
+            throw error
+        }
+    }
+}
+
+/// A prepared statement in use. Reset when it goes out of scope through ``Statement/reset()``.
+struct Statement {
+    let connection: SQLiteConnection
+    let handle: OpaquePointer
+
+    func bind(_ index: Int32, _ value: Int64?) {
+        if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
+    }
+
+    func bind(_ index: Int32, text value: String?) {
+        guard let value else {
+            sqlite3_bind_null(handle, index)
+            return
+        }
+        sqlite3_bind_text(handle, index, value, -1, csqlite_transient())
+    }
+
+    /// Binds bytes as a BLOB (copied by SQLite). An empty array binds an empty BLOB, not NULL.
+    func bind(_ index: Int32, blob value: [UInt8]) {
+        if value.isEmpty {
+            sqlite3_bind_zeroblob(handle, index, 0)
+            return
+        }
+        value.withUnsafeBytes { buffer in
+            _ = sqlite3_bind_blob64(handle, index, buffer.baseAddress, sqlite3_uint64(buffer.count), csqlite_transient())
+        }
+    }
+
+    /// Binds a key's UTF-8 bytes as a BLOB.
+    func bind(_ index: Int32, key: String) {
+        bind(index, blob: Array(key.utf8))
+    }
+
+    /// Steps once: true when a row is available.
+    func step() throws -> Bool {
+        let rc = sqlite3_step(handle)
+        if rc == SQLITE_ROW { return true }
+        if rc == SQLITE_DONE { return false }
+        throw connection.error(rc)
+    }
+
+    /// Steps to completion, for statements that return no rows.
+    func run() throws {
+        defer { reset() }
+        while try step() {}
+    }
+
+    func reset() {
+        sqlite3_reset(handle)
+        sqlite3_clear_bindings(handle)
+    }
+
+    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+
+    func int64(_ column: Int32) -> Int64? { isNull(column) ? nil : sqlite3_column_int64(handle, column) }
+
+    func text(_ column: Int32) -> String? {
+        guard let p = sqlite3_column_text(handle, column) else { return nil }
+        return String(cString: p)
+    }
+
+    func bytes(_ column: Int32) -> [UInt8] {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let p = sqlite3_column_blob(handle, column) else { return [] }
+        return [UInt8](UnsafeRawBufferPointer(start: p, count: count))
+    }
+
+    func string(_ column: Int32) -> String {
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let p = sqlite3_column_blob(handle, column) else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: p, count: count), as: UTF8.self)
+    }
+}

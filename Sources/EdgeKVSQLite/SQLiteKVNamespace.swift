@@ -1,0 +1,139 @@
+import EdgeKV
+import Foundation
+
+/// One namespace of a ``SQLiteKVStore``.
+public struct SQLiteKVNamespace: KVNamespace {
+    /// The store holding the namespace.
+    public let store: SQLiteKVStore
+    /// The namespace id.
+    public let id: String
+
+    /// The store's clock.
+    public var clock: any KVClock { store.configuration.clock }
+
+    /// Reads one entry, removing it when it has expired.
+    public func readEntry(_ key: String) async throws -> KVEntry? {
+        let now = clock.nowMilliseconds()
+        let id = id
+        return try await store.withConnection { c in try Self.read(c, id: id, key: key, now: now) }
+    }
+
+    /// Reads several entries from one snapshot.
+    public func readEntries(_ keys: [String]) async throws -> [String: KVEntry] {
+        let now = clock.nowMilliseconds()
+        let id = id
+        return try await store.withConnection { c in
+            try c.transaction(immediate: false) {
+                var result: [String: KVEntry] = [:]
+                for key in keys where result[key] == nil {
+                    if let e = try Self.read(c, id: id, key: key, now: now, purge: false) { result[key] = e }
+                }
+                return result
+            }
+        }
+    }
+
+    private static func read(_ c: SQLiteConnection, id: String, key: String, now: Int64, purge: Bool = true) throws
+        -> KVEntry?
+    {
+        let s = try c.statement(SQLiteKVSchema.get)
+        defer { s.reset() }
+        s.bind(1, text: id)
+        s.bind(2, key: key)
+        guard try s.step() else { return nil }
+        let expiration = s.int64(2)
+        if let expiration, expiration <= now {
+            s.reset()
+            if purge {
+                let d = try c.statement(SQLiteKVSchema.deleteIfExpired)
+                d.bind(1, text: id)
+                d.bind(2, key: key)
+                d.bind(3, now)
+                try? d.run()
+            }
+            return nil
+        }
+        let metadata = try s.text(1).map { try JSONValue(parsing: $0) }
+        return KVEntry(value: s.bytes(0), metadata: metadata, expiration: expiration.map(Self.seconds))
+    }
+
+    static func seconds(_ ms: Int64) -> Int64 { ms >= 0 ? ms / 1000 : (ms - 999) / 1000 }
+
+    /// Stores a write; creates the namespace (titled by its id) when it does not exist yet.
+    public func writeEntry(_ key: String, _ write: KVWrite) async throws {
+        let now = clock.nowMilliseconds()
+        let id = id
+        try await store.withConnection { c in
+            func upsert() throws -> Bool {
+                let s = try c.statement(SQLiteKVSchema.put)
+                s.bind(1, text: id)
+                s.bind(2, key: key)
+                s.bind(3, write.expirationMilliseconds(at: now))
+                s.bind(4, text: write.metadata?.serialized)
+                s.bind(5, blob: write.value)
+                try s.run()
+                return c.changes > 0
+            }
+            if try upsert() { return }
+            let n = try c.statement(SQLiteKVSchema.createNamespace)
+            n.bind(1, text: id)
+            n.bind(2, text: id)
+            n.bind(3, now / 1000)
+            try n.run()
+            guard try upsert() else { throw KVNamespaceError.notFound(id) }
+        }
+    }
+
+    /// Deletes an entry.
+    public func deleteEntry(_ key: String) async throws {
+        let id = id
+        try await store.withConnection { c in
+            let s = try c.statement(SQLiteKVSchema.delete)
+            s.bind(1, text: id)
+            s.bind(2, key: key)
+            try s.run()
+        }
+    }
+
+    /// Lists a page. The cursor is the base64 of the last key returned: the next page starts strictly after it,
+    /// so keys inserted or deleted between pages never shift it.
+    public func listEntries(_ request: KVListRequest) async throws -> KVListResult {
+        let prefix = Array(request.prefix.utf8)
+        var lower = prefix
+        if let cursor = request.cursor, !cursor.isEmpty {
+            guard let after = Data(base64Encoded: cursor) else { throw KVError(.get, status: 400, "Invalid cursor") }
+            let next = Array(after) + [0]  // the smallest key strictly after the cursor's key
+            if next.lexicographicallyPrecedes(prefix) == false { lower = next }
+        }
+        let lowerBound = lower
+        let upper = SQLiteKVSchema.upperBound(ofPrefix: prefix)
+        let now = clock.nowMilliseconds()
+        let id = id
+        let limit = request.limit
+        return try await store.withConnection { [store] c in
+            let s = try c.statement(SQLiteKVSchema.list)
+            defer { s.reset() }
+            s.bind(1, text: id)
+            s.bind(2, blob: lowerBound)
+            s.bind(3, blob: upper)
+            s.bind(4, now)
+            s.bind(5, Int64(limit + 1))
+            var keys: [KVListKey] = []
+            var more = false
+            while try s.step() {
+                if keys.count == limit {
+                    more = true
+                    break
+                }
+                keys.append(
+                    KVListKey(
+                        name: s.string(0), expiration: s.int64(1).map(Self.seconds),
+                        metadata: try s.text(2).map { try JSONValue(parsing: $0) }))
+            }
+            s.reset()
+            store.purgeIfDue(c, now: now)
+            let cursor = more ? keys.last.map { Data($0.name.utf8).base64EncodedString() } : nil
+            return KVListResult(keys: keys, listComplete: !more, cursor: cursor)
+        }
+    }
+}
