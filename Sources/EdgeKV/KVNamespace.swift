@@ -23,8 +23,15 @@ public protocol KVNamespace: Sendable {
     /// Stores a validated write, replacing any entry under the key.
     func writeEntry(_ key: String, _ write: KVWrite) async throws
 
+    /// Stores several validated writes. Backends that can should apply them atomically.
+    /// The default implementation writes them one by one.
+    func writeEntries(_ writes: [(key: String, write: KVWrite)]) async throws
+
     /// Removes an entry; removing a missing key succeeds.
     func deleteEntry(_ key: String) async throws
+
+    /// Removes several entries. The default implementation removes them one by one.
+    func deleteEntries(_ keys: [String]) async throws
 
     /// Lists one page of keys.
     /// - Throws: ``KVError`` `400 Invalid cursor` for a cursor this backend did not make.
@@ -39,5 +46,15 @@ extension KVNamespace {
             if let entry = try await readEntry(key) { result[key] = entry }
         }
         return result
+    }
+
+    /// Writes the entries one at a time.
+    public func writeEntries(_ writes: [(key: String, write: KVWrite)]) async throws {
+        for (key, write) in writes { try await writeEntry(key, write) }
+    }
+
+    /// Deletes the keys one at a time.
+    public func deleteEntries(_ keys: [String]) async throws {
+        for key in keys { try await deleteEntry(key) }
     }
 }

@@ -61,10 +61,17 @@ public struct SQLiteKVNamespace: KVNamespace {
 
     /// Stores a write; creates the namespace (titled by its id) when it does not exist yet.
     public func writeEntry(_ key: String, _ write: KVWrite) async throws {
+        try await writeEntries([(key, write)])
+    }
+
+    /// Stores several writes in one transaction: all of them or none.
+    public func writeEntries(_ writes: [(key: String, write: KVWrite)]) async throws {
+        guard !writes.isEmpty else { return }
         let now = clock.nowMilliseconds()
         let id = id
+        let box = UncheckedWrites(writes: writes)
         try await store.withConnection { c in
-            func upsert() throws -> Bool {
+            func upsert(_ key: String, _ write: KVWrite) throws -> Bool {
                 let s = try c.statement(SQLiteKVSchema.put)
                 s.bind(1, text: id)
                 s.bind(2, key: key)
@@ -74,14 +81,31 @@ public struct SQLiteKVNamespace: KVNamespace {
                 try s.run()
                 return c.changes > 0
             }
-            if try upsert() { return }
-            let n = try c.statement(SQLiteKVSchema.createNamespace)
-            n.bind(1, text: id)
-            n.bind(2, text: id)
-            n.bind(3, now / 1000)
-            try n.run()
-            guard try upsert() else { throw KVNamespaceError.notFound(id) }
+            func createNamespace() throws {
+                let n = try c.statement(SQLiteKVSchema.createNamespace)
+                n.bind(1, text: id)
+                n.bind(2, text: id)
+                n.bind(3, now / 1000)
+                try n.run()
+            }
+            func writeAll() throws {
+                for (index, item) in box.writes.enumerated() where try !upsert(item.key, item.write) {
+                    guard index == 0 else { throw KVNamespaceError.notFound(id) }
+                    try createNamespace()
+                    guard try upsert(item.key, item.write) else { throw KVNamespaceError.notFound(id) }
+                }
+            }
+            if box.writes.count == 1 {
+                try writeAll()  // one statement: its own transaction
+            } else {
+                try c.transaction(immediate: true) { try writeAll() }
+            }
         }
+    }
+
+    /// Tuples are not `Sendable`-checked as closure captures; the array is immutable and only read.
+    private struct UncheckedWrites: @unchecked Sendable {
+        let writes: [(key: String, write: KVWrite)]
     }
 
     /// Deletes an entry.
@@ -92,6 +116,21 @@ public struct SQLiteKVNamespace: KVNamespace {
             s.bind(1, text: id)
             s.bind(2, key: key)
             try s.run()
+        }
+    }
+
+    /// Deletes several entries in one transaction.
+    public func deleteEntries(_ keys: [String]) async throws {
+        let id = id
+        try await store.withConnection { c in
+            try c.transaction(immediate: true) {
+                let s = try c.statement(SQLiteKVSchema.delete)
+                for key in keys {
+                    s.bind(1, text: id)
+                    s.bind(2, key: key)
+                    try s.run()
+                }
+            }
         }
     }
 

@@ -1,0 +1,114 @@
+/// A parsed configuration document, independent of the file format it came from.
+enum ConfigValue: Sendable, Equatable {
+    case string(String)
+    case integer(Int)
+    case float(Double)
+    case bool(Bool)
+    /// A TOML date, time or date-time, kept in its TOML text form.
+    case dateTime(String)
+    case array([ConfigValue])
+    case table([String: ConfigValue])
+    /// JSON `null`; TOML has no null.
+    case null
+
+    /// The value as a `vars` entry: strings unchanged, scalars as their text, arrays and tables as compact JSON.
+    var varText: String {
+        switch self {
+        case .string(let string): string
+        case .integer(let integer): String(integer)
+        case .float(let double): Self.numberText(double)
+        case .bool(let bool): bool ? "true" : "false"
+        case .dateTime(let text): text
+        case .null: "null"
+        case .array, .table: compactJSON
+        }
+    }
+
+    /// Compact JSON text with object keys sorted, like `JSON.stringify` apart from the key order.
+    var compactJSON: String {
+        switch self {
+        case .string(let string): Self.jsonQuoted(string)
+        case .integer(let integer): String(integer)
+        case .float(let double): double.isFinite ? Self.numberText(double) : "null"
+        case .bool(let bool): bool ? "true" : "false"
+        case .dateTime(let text): Self.jsonQuoted(text)
+        case .null: "null"
+        case .array(let elements):
+            "[" + elements.map(\.compactJSON).joined(separator: ",") + "]"
+        case .table(let table):
+            "{"
+                + table.keys.sorted().map { Self.jsonQuoted($0) + ":" + table[$0, default: .null].compactJSON }
+                .joined(separator: ",") + "}"
+        }
+    }
+
+    /// A number as JavaScript's `String(number)` writes it in the common cases: the shortest text that
+    /// reads back the same value, `8080` rather than `8080.0`, `1.5e-7` rather than `1.5e-07`, and
+    /// `NaN` / `Infinity` for the non-finite values.
+    static func numberText(_ double: Double) -> String {
+        if double.isNaN {
+            return "NaN"
+        }
+        if double.isInfinite {
+            return double < 0 ? "-Infinity" : "Infinity"
+        }
+        if double == double.rounded(), abs(double) < 1e15 {
+            return String(Int64(double))
+        }
+        let text = String(double)
+        guard let e = text.firstIndex(of: "e") else { return text }
+        var exponent = text[text.index(after: e)...]
+        let sign = exponent.first == "-" ? "-" : "+"
+        exponent = exponent.drop { $0 == "-" || $0 == "+" || $0 == "0" }
+        return text[..<e] + "e" + sign + (exponent.isEmpty ? "0" : exponent)
+    }
+
+    /// `text` as a JSON string literal.
+    static func jsonQuoted(_ text: String) -> String {
+        var result = "\""
+        for scalar in text.unicodeScalars {
+            switch scalar {
+            case "\"": result += "\\\""
+            case "\\": result += "\\\\"
+            case "\n": result += "\\n"
+            case "\r": result += "\\r"
+            case "\t": result += "\\t"
+            case "\u{08}": result += "\\b"
+            case "\u{0C}": result += "\\f"
+            case let scalar where scalar.value < 0x20:
+                let hex = String(scalar.value, radix: 16)
+                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
+            default:
+                result.unicodeScalars.append(scalar)
+            }
+        }
+        return result + "\""
+    }
+}
+
+/// The syntax a configuration file is written in; it decides how types are named in error messages.
+enum ConfigFormat: Sendable {
+    case toml
+    case json
+
+    /// The type of `value` with an article, in the vocabulary of this format ("a table" or "an object").
+    func typeName(of value: ConfigValue) -> String {
+        switch (self, value) {
+        case (_, .string): "a string"
+        case (.toml, .integer): "an integer"
+        case (.toml, .float): "a float"
+        case (.json, .integer), (.json, .float): "a number"
+        case (_, .bool): "a boolean"
+        case (_, .dateTime): "a date-time"
+        case (_, .array): "an array"
+        case (.toml, .table): "a table"
+        case (.json, .table): "an object"
+        case (_, .null): "null"
+        }
+    }
+
+    /// "a table" or "an object".
+    var tableName: String {
+        self == .toml ? "a table" : "an object"
+    }
+}

@@ -1,0 +1,186 @@
+import ArgumentParser
+import EdgeKV
+import Foundation
+
+struct BulkCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bulk",
+        abstract: "Write, delete or read many keys from a JSON file (wrangler's bulk formats).",
+        subcommands: [Put.self, Delete.self, Get.self]
+    )
+
+    struct Put: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Write the items of a JSON file.",
+            discussion: """
+                The file is a JSON array of {"key", "value", "expiration"?, "expiration_ttl"?, "metadata"?, \
+                "base64"?}. Every item is checked first: one invalid item means nothing is written. The items are \
+                written in one transaction: all or none.
+                """)
+        @Argument(help: "The JSON file (- for stdin).") var file: String
+        @OptionGroup var namespace: NamespaceOptions
+        @OptionGroup var state: StateOptions
+
+        func run() async throws {
+            let (_, kv) = try await openNamespace(state, namespace)
+            let items = try BulkFile.putItems(try readInput(file), file: file, clock: kv.clock)
+            try await kv.writeEntries(items)
+            Output.diagnostic("Wrote \(items.count) key\(items.count == 1 ? "" : "s")")
+        }
+    }
+
+    struct Delete: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Delete the keys listed in a JSON file.",
+            discussion: """
+                The file is ["k1", "k2"] or [{"name": "k1"}, …]. Asks for confirmation on a terminal unless \
+                --force is given.
+                """)
+        @Argument(help: "The JSON file (- for stdin).") var file: String
+        @Flag(name: [.long, .customShort("f")], help: "Do not ask for confirmation.") var force = false
+        @OptionGroup var namespace: NamespaceOptions
+        @OptionGroup var state: StateOptions
+
+        func run() async throws {
+            let keys = try BulkFile.keys(try readInput(file), file: file, for: .delete)
+            let (_, kv) = try await openNamespace(state, namespace)
+            guard Output.confirm("Delete \(keys.count) keys?", force: force) else {
+                Output.diagnostic("Not deleted.")
+                throw ExitCode(1)
+            }
+            try await kv.deleteEntries(keys)
+            Output.diagnostic("Deleted \(keys.count) key\(keys.count == 1 ? "" : "s")")
+        }
+    }
+
+    struct Get: AsyncParsableCommand {
+        static let configuration = CommandConfiguration(
+            abstract: "Print the values of the keys listed in a JSON file.",
+            discussion: """
+                The file is ["k1", "k2"] or [{"name": "k1"}, …]. Prints a JSON object key → value (text), a \
+                missing key → null; with --with-metadata key → {"value", "metadata"}.
+                """)
+        @Argument(help: "The JSON file (- for stdin).") var file: String
+        @Flag(name: .customLong("with-metadata"), help: "Print each value with its metadata.") var withMetadata = false
+        @OptionGroup var namespace: NamespaceOptions
+        @OptionGroup var state: StateOptions
+
+        func run() async throws {
+            let keys = try BulkFile.keys(try readInput(file), file: file, for: .get)
+            let (_, kv) = try await openNamespace(state, namespace)
+            var result: [String: JSONValue] = [:]
+            for start in stride(from: 0, to: keys.count, by: KVLimits.maxBulkKeys) {
+                let chunk = Array(keys[start..<min(keys.count, start + KVLimits.maxBulkKeys)])
+                let found = try await kv.getWithMetadata(chunk)
+                for key in chunk {
+                    guard let item = found[key] ?? nil else {
+                        result[key] = .null
+                        continue
+                    }
+                    result[key] = withMetadata ? ["value": item.value, "metadata": item.metadata ?? .null] : item.value
+                }
+            }
+            try Output.printJSON(JSONValue.object(result))
+        }
+    }
+}
+
+/// Reading and checking wrangler's bulk file formats.
+enum BulkFile {
+    static let putFields: Set<String> = ["key", "value", "expiration", "expiration_ttl", "metadata", "base64"]
+
+    static func parseArray(_ bytes: [UInt8], file: String) throws -> [JSONValue] {
+        let document: JSONValue
+        do {
+            document = try JSONValue(parsing: bytes)
+        } catch {
+            throw CLIError("\(file) is not valid JSON: \(error)")
+        }
+        guard let items = document.arrayValue else { throw CLIError("\(file) must contain a JSON array") }
+        return items
+    }
+
+    /// Every item checked and turned into a write; all problems are reported together.
+    static func putItems(_ bytes: [UInt8], file: String, clock: any KVClock) throws -> [(key: String, write: KVWrite)] {
+        let items = try parseArray(bytes, file: file)
+        var writes: [(key: String, write: KVWrite)] = []
+        var problems: [String] = []
+        for (index, item) in items.enumerated() {
+            do {
+                writes.append(try putItem(item, clock: clock))
+            } catch {
+                let key = item["key"]?.stringValue.map { " (\"\($0)\")" } ?? ""
+                problems.append("\(file): [\(index)]\(key): \(error)")
+            }
+        }
+        if !problems.isEmpty {
+            let shown = problems.prefix(20).joined(separator: "\n")
+            let more = problems.count > 20 ? "\n… and \(problems.count - 20) more" : ""
+            throw CLIError("\(problems.count) invalid item\(problems.count == 1 ? "" : "s"), nothing written:\n\(shown)\(more)")
+        }
+        return writes
+    }
+
+    static func putItem(_ item: JSONValue, clock: any KVClock) throws -> (key: String, write: KVWrite) {
+        guard let object = item.objectValue else { throw CLIError("each item must be an object") }
+        if let unknown = object.keys.filter({ !putFields.contains($0) }).sorted().first {
+            throw CLIError("unknown field \"\(unknown)\" (fields: \(putFields.sorted().joined(separator: ", ")))")
+        }
+        guard let key = object["key"]?.stringValue else { throw CLIError("\"key\" must be a string") }
+        guard let text = object["value"]?.stringValue else { throw CLIError("\"value\" must be a string") }
+        var isBase64 = false
+        switch object["base64"] {
+        case nil, .null: break
+        case .bool(let b): isBase64 = b
+        default: throw CLIError("\"base64\" must be true or false")
+        }
+        let value: [UInt8]
+        if isBase64 {
+            guard let data = Data(base64Encoded: text) else { throw CLIError("\"value\" is not valid base64") }
+            value = Array(data)
+        } else {
+            value = Array(text.utf8)
+        }
+        let options = KVPutOptions(
+            expiration: try integer(object["expiration"], "expiration"),
+            expirationTtl: try integer(object["expiration_ttl"], "expiration_ttl"),
+            metadata: object["metadata"].flatMap { $0 == .null ? nil : $0 })
+        return (key, try KVValidation.validatePut(key, value: value, options: options, clock: clock))
+    }
+
+    static func integer(_ value: JSONValue?, _ name: String) throws -> Int64? {
+        switch value {
+        case nil, .null: return nil
+        case .int(let i): return i
+        case .double(let d) where d.isFinite: return Int64(d.rounded(.down))
+        case .string(let s):
+            guard let i = Int64(s) else { throw CLIError("\"\(name)\" must be a number") }
+            return i
+        default: throw CLIError("\"\(name)\" must be a number")
+        }
+    }
+
+    /// Keys from `["k1"]` or `[{"name": "k1"}]`, each checked.
+    static func keys(_ bytes: [UInt8], file: String, for operation: KVOperation) throws -> [String] {
+        let items = try parseArray(bytes, file: file)
+        var keys: [String] = []
+        var problems: [String] = []
+        for (index, item) in items.enumerated() {
+            let key = item.stringValue ?? item["name"]?.stringValue
+            guard let key else {
+                problems.append("\(file): [\(index)]: expected a string or an object with a string \"name\"")
+                continue
+            }
+            do {
+                try KVValidation.validateKey(key, for: operation)
+                keys.append(key)
+            } catch {
+                problems.append("\(file): [\(index)] (\"\(key)\"): \(error)")
+            }
+        }
+        if !problems.isEmpty {
+            throw CLIError("\(problems.count) invalid item\(problems.count == 1 ? "" : "s"):\n" + problems.prefix(20).joined(separator: "\n"))
+        }
+        return keys
+    }
+}

@@ -1,0 +1,78 @@
+import ArgumentParser
+import EdgeKV
+import Foundation
+
+/// A failure the user can act on; printed as `Error: <message>` with exit code 1.
+struct CLIError: Error, CustomStringConvertible {
+    let description: String
+    init(_ message: String) { description = message }
+}
+
+enum Output {
+    /// Object members printed first, in this order (the rest follow sorted), so output reads like wrangler's.
+    static let leadingKeys = ["name", "id", "title", "value", "base64", "expiration", "metadata", "keys", "list_complete"]
+
+    /// Writes bytes to stdout exactly.
+    static func write(_ bytes: [UInt8]) {
+        FileHandle.standardOutput.write(Data(bytes))
+    }
+
+    /// Prints a value as JSON indented by two spaces, followed by a newline.
+    static func printJSON(_ value: some Encodable) throws {
+        let json = try JSONValue(parsing: Array(try JSONEncoder().encode(value)))
+        var out = ""
+        pretty(json, indent: "", into: &out)
+        out += "\n"
+        FileHandle.standardOutput.write(Data(out.utf8))
+    }
+
+    static func pretty(_ value: JSONValue, indent: String, into out: inout String) {
+        let inner = indent + "  "
+        switch value {
+        case .array(let items) where !items.isEmpty:
+            out += "[\n"
+            for (i, item) in items.enumerated() {
+                out += inner
+                pretty(item, indent: inner, into: &out)
+                out += i == items.count - 1 ? "\n" : ",\n"
+            }
+            out += indent + "]"
+        case .object(let members) where !members.isEmpty:
+            let keys = leadingKeys.filter { members[$0] != nil } + members.keys.filter { !leadingKeys.contains($0) }.sorted()
+            out += "{\n"
+            for (i, key) in keys.enumerated() {
+                out += inner + JSONValue.string(key).serialized + ": "
+                pretty(members[key]!, indent: inner, into: &out)
+                out += i == keys.count - 1 ? "\n" : ",\n"
+            }
+            out += indent + "}"
+        default:
+            out += value.serialized
+        }
+    }
+
+    /// Writes a line to stderr.
+    static func diagnostic(_ line: String) {
+        FileHandle.standardError.write(Data((line + "\n").utf8))
+    }
+
+    static var stdinIsTerminal: Bool { isatty(STDIN_FILENO) != 0 }
+    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+
+    /// Asks for confirmation on a terminal; without one (or with --force) the answer is yes.
+    static func confirm(_ question: String, force: Bool) -> Bool {
+        guard !force, stdinIsTerminal else { return true }
+        FileHandle.standardError.write(Data("\(question) [y/N] ".utf8))
+        let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
+        return answer == "y" || answer == "yes"
+    }
+
+    /// Parses JSON given on the command line or in a file.
+    static func parseJSON(_ text: String, what: String) throws -> JSONValue {
+        do {
+            return try JSONValue(parsing: text)
+        } catch {
+            throw CLIError("\(what) is not valid JSON: \(error)")
+        }
+    }
+}

@@ -1,0 +1,99 @@
+import ArgumentParser
+import EdgeConfig
+import EdgeKV
+import EdgeKVSQLite
+import Foundation
+
+/// Where local state and configuration come from; every command that touches state takes these.
+struct StateOptions: ParsableArguments {
+    @Option(name: .customLong("persist-to"), help: ArgumentHelp("Directory of the local state.", valueName: "dir"))
+    var persistTo: String = ".edgekv"
+
+    @Option(
+        name: .customLong("config"),
+        help: ArgumentHelp(
+            "A wrangler.toml, wrangler.json or wrangler.jsonc (default: the one in the working directory).",
+            valueName: "file"))
+    var config: String?
+
+    @Option(name: .customLong("env"), help: ArgumentHelp("The config environment to use.", valueName: "name"))
+    var environment: String?
+
+    /// The wrangler configuration, or nil when there is none.
+    func loadConfig() throws -> WranglerConfig? {
+        let loaded: WranglerConfig?
+        if let config {
+            let url = URL(fileURLWithPath: config)
+            guard FileManager.default.fileExists(atPath: url.path) else {
+                throw CLIError("the config file \(config) does not exist")
+            }
+            loaded = try WranglerConfig.load(from: url)
+        } else {
+            loaded = try WranglerConfig.discover(in: URL(fileURLWithPath: FileManager.default.currentDirectoryPath))
+        }
+        guard let loaded else {
+            if let environment { throw CLIError("--env \(environment) needs a wrangler config file") }
+            return nil
+        }
+        return try loaded.environment(environment)
+    }
+
+    /// Opens the local state.
+    func openStore() async throws -> SQLiteKVStore {
+        try await SQLiteKVStore(directory: persistTo)
+    }
+}
+
+/// Which namespace a key command works on.
+struct NamespaceOptions: ParsableArguments {
+    @Option(help: ArgumentHelp("The binding name from the config's kv_namespaces.", valueName: "name"))
+    var binding: String?
+
+    @Option(name: .customLong("namespace-id"), help: ArgumentHelp("The namespace id.", valueName: "id"))
+    var namespaceId: String?
+
+    @Flag(help: "Use the binding's preview_id instead of its id.")
+    var preview = false
+
+    @Flag(help: "Use local state (the default).")
+    var local = false
+
+    func validate() throws {
+        if binding != nil && namespaceId != nil {
+            throw ValidationError("Give either --binding or --namespace-id, not both.")
+        }
+        if binding == nil && namespaceId == nil {
+            throw ValidationError("Specify the namespace with --binding NAME or --namespace-id ID.")
+        }
+        if namespaceId?.isEmpty == true { throw ValidationError("--namespace-id must not be empty.") }
+    }
+
+    /// The local namespace id: --namespace-id as given, or the binding's id (preview_id with --preview) from the
+    /// config; without a config the binding name itself.
+    func resolveID(config: WranglerConfig?) throws -> String {
+        if let namespaceId { return namespaceId }
+        guard let binding else { throw ValidationError("Specify --binding or --namespace-id.") }
+        guard let config else { return binding }
+        guard let entry = config.namespaceBinding(named: binding) else {
+            let known = config.kvNamespaces.map(\.binding)
+            let file = config.fileURL?.lastPathComponent ?? "the config"
+            throw CLIError(
+                "no KV binding named \"\(binding)\" in \(file)"
+                    + (known.isEmpty ? " (it has no kv_namespaces)" : " (bindings: \(known.joined(separator: ", ")))"))
+        }
+        if preview {
+            guard let previewId = entry.previewId else {
+                throw CLIError("the binding \"\(binding)\" has no preview_id; add one to its kv_namespaces entry")
+            }
+            return previewId
+        }
+        return entry.id ?? entry.binding
+    }
+}
+
+/// Opens the namespace the options name.
+func openNamespace(_ state: StateOptions, _ options: NamespaceOptions) async throws -> (SQLiteKVStore, any KVNamespace) {
+    let id = try options.resolveID(config: try state.loadConfig())
+    let store = try await state.openStore()
+    return (store, store.namespace(id: id))
+}
