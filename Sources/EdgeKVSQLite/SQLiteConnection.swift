@@ -16,6 +16,7 @@ public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
 final class SQLiteConnection {
     let handle: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
+    private var queries = [OpaquePointer?](repeating: nil, count: SQLiteKVSchema.Query.allCases.count)
 
     init(path: String, flags: Int32) throws {
         var db: OpaquePointer?
@@ -31,6 +32,7 @@ final class SQLiteConnection {
 
     deinit {
         for statement in statements.values { sqlite3_finalize(statement) }
+        for case let statement? in queries { sqlite3_finalize(statement) }
         sqlite3_close_v2(handle)
     }
 
@@ -51,6 +53,16 @@ final class SQLiteConnection {
         let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
         guard rc == SQLITE_OK, let stmt else { throw error(rc) }
         statements[sql] = stmt
+        return Statement(connection: self, handle: stmt)
+    }
+
+    /// One of the emulator's own statements, prepared on first use.
+    func statement(_ query: SQLiteKVSchema.Query) throws -> Statement {
+        if let cached = queries[query.rawValue] { return Statement(connection: self, handle: cached) }
+        var stmt: OpaquePointer?
+        let rc = sqlite3_prepare_v3(handle, query.sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+        guard rc == SQLITE_OK, let stmt else { throw error(rc) }
+        queries[query.rawValue] = stmt
         return Statement(connection: self, handle: stmt)
     }
 
@@ -98,9 +110,12 @@ struct Statement {
         }
     }
 
-    /// Binds a key's UTF-8 bytes as a BLOB.
+    /// Binds a key's UTF-8 bytes as a BLOB (keys are never empty).
     func bind(_ index: Int32, key: String) {
-        bind(index, blob: Array(key.utf8))
+        var key = key
+        key.withUTF8 { buffer in
+            _ = sqlite3_bind_blob64(handle, index, buffer.baseAddress, sqlite3_uint64(buffer.count), csqlite_transient())
+        }
     }
 
     /// Steps once: true when a row is available.

@@ -36,7 +36,7 @@ public struct SQLiteKVNamespace: KVNamespace {
     private static func read(_ c: SQLiteConnection, id: String, key: String, now: Int64, purge: Bool = true) throws
         -> KVEntry?
     {
-        let s = try c.statement(SQLiteKVSchema.get)
+        let s = try c.statement(.get)
         defer { s.reset() }
         s.bind(1, text: id)
         s.bind(2, key: key)
@@ -45,7 +45,7 @@ public struct SQLiteKVNamespace: KVNamespace {
         if let expiration, expiration <= now {
             s.reset()
             if purge {
-                let d = try c.statement(SQLiteKVSchema.deleteIfExpired)
+                let d = try c.statement(.deleteIfExpired)
                 d.bind(1, text: id)
                 d.bind(2, key: key)
                 d.bind(3, now)
@@ -72,7 +72,7 @@ public struct SQLiteKVNamespace: KVNamespace {
         let box = UncheckedWrites(writes: writes)
         try await store.withConnection { c in
             func upsert(_ key: String, _ write: KVWrite) throws -> Bool {
-                let s = try c.statement(SQLiteKVSchema.put)
+                let s = try c.statement(.put)
                 s.bind(1, text: id)
                 s.bind(2, key: key)
                 s.bind(3, write.expirationMilliseconds(at: now))
@@ -82,7 +82,7 @@ public struct SQLiteKVNamespace: KVNamespace {
                 return c.changes > 0
             }
             func createNamespace() throws {
-                let n = try c.statement(SQLiteKVSchema.createNamespace)
+                let n = try c.statement(.createNamespace)
                 n.bind(1, text: id)
                 n.bind(2, text: id)
                 n.bind(3, now / 1000)
@@ -112,7 +112,7 @@ public struct SQLiteKVNamespace: KVNamespace {
     public func deleteEntry(_ key: String) async throws {
         let id = id
         try await store.withConnection { c in
-            let s = try c.statement(SQLiteKVSchema.delete)
+            let s = try c.statement(.delete)
             s.bind(1, text: id)
             s.bind(2, key: key)
             try s.run()
@@ -124,7 +124,7 @@ public struct SQLiteKVNamespace: KVNamespace {
         let id = id
         try await store.withConnection { c in
             try c.transaction(immediate: true) {
-                let s = try c.statement(SQLiteKVSchema.delete)
+                let s = try c.statement(.delete)
                 for key in keys {
                     s.bind(1, text: id)
                     s.bind(2, key: key)
@@ -150,7 +150,7 @@ public struct SQLiteKVNamespace: KVNamespace {
         let id = id
         let limit = request.limit
         return try await store.withConnection { [store] c in
-            let s = try c.statement(SQLiteKVSchema.list)
+            let s = try c.statement(.list)
             defer { s.reset() }
             s.bind(1, text: id)
             s.bind(2, blob: lowerBound)

@@ -29,6 +29,23 @@ package enum SQLiteKVSchema {
         INSERT INTO edgekv_info(name, value) VALUES ('format', '\(format)'), ('schema_version', '\(version)');
         """
 
+    /// The statements the emulator runs on every operation, prepared once per connection and found by index.
+    package enum Query: Int, CaseIterable {
+        case get, put, delete, deleteIfExpired, list, createNamespace, purgeExpired
+
+        package var sql: String {
+            switch self {
+            case .get: SQLiteKVSchema.get
+            case .put: SQLiteKVSchema.put
+            case .delete: SQLiteKVSchema.delete
+            case .deleteIfExpired: SQLiteKVSchema.deleteIfExpired
+            case .list: SQLiteKVSchema.list
+            case .createNamespace: SQLiteKVSchema.createNamespace
+            case .purgeExpired: SQLiteKVSchema.purgeExpired
+            }
+        }
+    }
+
     package static let nsOf = "(SELECT ns FROM kv_namespaces WHERE id = ?1)"
 
     /// ?1 namespace id, ?2 key.

@@ -1,5 +1,409 @@
 import ArgumentParser
+import CSQLite
+import EdgeKV
+import EdgeKVSQLite
+import Foundation
+
 struct KVBench: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(commandName: "kv")
-    func run() async throws { throw CLIError("pending") }
+    static let configuration = CommandConfiguration(
+        commandName: "kv",
+        abstract: "Benchmark the SQLite emulator against the raw SQLite C API.",
+        discussion: """
+            In one process, on two state files with the same schema and the same SQL: get, put (each its own \
+            transaction) and list (1000-key pages) through the emulator, and the same operations done with \
+            prepared statements on the raw C API as the baseline. Rounds alternate between the two; the median \
+            round counts. The emulator runs on its own database thread (the task prefers that executor, so calls \
+            do not hop threads); "cross-thread" figures show calls made from Swift's cooperative pool. Then the \
+            same get and list-page figures on a namespace of 10,000 and of 1,000,000 keys, the list pages taken \
+            at random depths.
+            """)
+
+    @Flag(help: "Print one JSON object instead of a table.") var json = false
+    @Option(help: "Rounds per operation (the median counts).") var rounds = 5
+    @Option(name: .customLong("large-keys"), help: "Keys in the large namespace of the scaling test.")
+    var largeKeys = 1_000_000
+    @Option(name: .customLong("work-dir"), help: "Where the benchmark's state files go (default: a temp dir).")
+    var workDir: String?
+
+    func validate() throws {
+        if rounds < 1 { throw ValidationError("--rounds must be at least 1.") }
+        if largeKeys < 10_000 { throw ValidationError("--large-keys must be at least 10000.") }
+    }
+
+    func run() async throws {
+        let dir = workDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("edgekv-bench-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { if workDir == nil { try? FileManager.default.removeItem(atPath: dir) } }
+        let report = try await KVBenchRunner(dir: dir, rounds: rounds, largeKeys: largeKeys, verbose: !json).run()
+        if json {
+            try Output.printJSON(report.json)
+        } else {
+            print(report.table)
+        }
+    }
+}
+
+/// One measured figure: operations per second.
+struct Rate {
+    let opsPerSecond: Double
+
+    static func median(_ rates: [Double]) -> Rate {
+        let sorted = rates.sorted()
+        return Rate(opsPerSecond: sorted[sorted.count / 2])
+    }
+}
+
+struct KVBenchReport {
+    struct Comparison {
+        let name: String
+        let emulator: Rate
+        let baseline: Rate
+        let crossThread: Rate
+        let target: Double
+        var ratio: Double { emulator.opsPerSecond / baseline.opsPerSecond }
+    }
+    struct Scaling {
+        let name: String
+        let small: Rate
+        let large: Rate
+        let target: Double
+        var ratio: Double { large.opsPerSecond / small.opsPerSecond }
+    }
+    let comparisons: [Comparison]
+    let scaling: [Scaling]
+    let largeKeys: Int
+
+    var json: JSONValue {
+        func num(_ d: Double) -> JSONValue { .double((d * 1000).rounded() / 1000) }
+        var ops: [String: JSONValue] = [:]
+        for c in comparisons {
+            ops[c.name] = [
+                "emulator_ops_per_sec": num(c.emulator.opsPerSecond), "baseline_ops_per_sec": num(c.baseline.opsPerSecond),
+                "cross_thread_ops_per_sec": num(c.crossThread.opsPerSecond), "ratio": num(c.ratio),
+                "target": num(c.target), "meets_target": .bool(c.ratio >= c.target),
+            ]
+        }
+        var scale: [String: JSONValue] = [:]
+        for s in scaling {
+            scale[s.name] = [
+                "keys_10k_ops_per_sec": num(s.small.opsPerSecond), "keys_large_ops_per_sec": num(s.large.opsPerSecond),
+                "large_keys": .int(Int64(largeKeys)), "ratio": num(s.ratio), "target": num(s.target),
+                "meets_target": .bool(s.ratio >= s.target),
+            ]
+        }
+        return [
+            "benchmark": "kv",
+            "baseline": "raw SQLite C API: prepared statements, same schema, SQL and pragmas, on the calling thread",
+            "operations": .object(ops),
+            "scaling": .object(scale),
+        ]
+    }
+
+    var table: String {
+        func f(_ d: Double) -> String { String(format: "%12.0f", d) }
+        var lines = [
+            "operation      emulator ops/s  raw SQLite ops/s  ratio  target  cross-thread ops/s",
+        ]
+        for c in comparisons {
+            lines.append(
+                c.name.padding(toLength: 14, withPad: " ", startingAt: 0) + f(c.emulator.opsPerSecond) + "  "
+                    + f(c.baseline.opsPerSecond) + "    " + String(format: "%5.2f  ≥%4.2f", c.ratio, c.target)
+                    + "  " + f(c.crossThread.opsPerSecond))
+        }
+        lines.append("")
+        lines.append("scaling        10k keys ops/s  \(largeKeys) keys ops/s  ratio  target")
+        for s in scaling {
+            lines.append(
+                s.name.padding(toLength: 14, withPad: " ", startingAt: 0) + f(s.small.opsPerSecond) + "  "
+                    + f(s.large.opsPerSecond) + "    " + String(format: "%5.2f  ≥%4.2f", s.ratio, s.target))
+        }
+        return lines.joined(separator: "\n")
+    }
+}
+
+/// A small deterministic generator, so runs pick the same keys.
+struct SplitMix64: RandomNumberGenerator {
+    var state: UInt64
+    mutating func next() -> UInt64 {
+        state &+= 0x9E37_79B9_7F4A_7C15
+        var z = state
+        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
+        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
+        return z ^ (z >> 31)
+    }
+}
+
+struct KVBenchRunner {
+    let dir: String
+    let rounds: Int
+    let largeKeys: Int
+    let verbose: Bool
+
+    static let namespace = "bench"
+    static let smallKeys = 10_000
+    static let value = [UInt8](repeating: 0x61, count: 100)
+    static func key(_ i: Int) -> String { "key-" + String(i).leftPadded(to: 8) }
+
+    func log(_ s: String) { if verbose { Output.diagnostic(s) } }
+
+    func run() async throws -> KVBenchReport {
+        let store = try await SQLiteKVStore(path: dir + "/emulator.sqlite")
+        let raw = try RawSQLite(path: dir + "/raw.sqlite")
+        let kv = store.namespace(id: Self.namespace)
+        log("Filling both files with \(Self.smallKeys) keys…")
+        try await fill(kv, count: Self.smallKeys)
+        try raw.fill(namespace: Self.namespace, count: Self.smallKeys, value: Self.value)
+
+        let getOps = 20_000
+        let putOps = 2_000
+        let listPages = 40
+        var results: [String: (e: [Double], b: [Double], x: [Double])] = [:]
+        for round in 0..<rounds {
+            log("Round \(round + 1) of \(rounds)…")
+            let seed = UInt64(round + 1)
+            results["get", default: ([], [], [])].e.append(
+                try await onStoreThread(store) { try await Self.gets(kv, ops: getOps, keys: Self.smallKeys, seed: seed) })
+            results["get"]!.b.append(try raw.gets(namespace: Self.namespace, ops: getOps, keys: Self.smallKeys, seed: seed))
+            results["get"]!.x.append(try await Self.gets(kv, ops: getOps / 4, keys: Self.smallKeys, seed: seed))
+
+            results["put", default: ([], [], [])].e.append(
+                try await onStoreThread(store) { try await Self.puts(kv, ops: putOps, round: round, tag: "e") })
+            results["put"]!.b.append(try raw.puts(namespace: Self.namespace, ops: putOps, round: round, value: Self.value))
+            results["put"]!.x.append(try await Self.puts(kv, ops: putOps / 4, round: round, tag: "x"))
+
+            results["list_page", default: ([], [], [])].e.append(
+                try await onStoreThread(store) { try await Self.listPages(kv, pages: listPages) })
+            results["list_page"]!.b.append(try raw.listPages(namespace: Self.namespace, pages: listPages))
+            results["list_page"]!.x.append(try await Self.listPages(kv, pages: listPages / 4))
+        }
+        let targets = ["get": 0.8, "put": 0.8, "list_page": 0.7]
+        let comparisons = ["get", "put", "list_page"].map { name in
+            let r = results[name]!
+            return KVBenchReport.Comparison(
+                name: name, emulator: .median(r.e), baseline: .median(r.b), crossThread: .median(r.x),
+                target: targets[name]!)
+        }
+
+        // Scaling: the same get and list-page work on 10k keys and on the large namespace.
+        let smallStore = try await SQLiteKVStore(path: dir + "/scale-small.sqlite")
+        let largeStore = try await SQLiteKVStore(path: dir + "/scale-large.sqlite")
+        log("Filling a namespace of \(Self.smallKeys) keys and one of \(largeKeys) keys…")
+        try await fill(smallStore.namespace(id: Self.namespace), count: Self.smallKeys)
+        try await fill(largeStore.namespace(id: Self.namespace), count: largeKeys)
+        var scale: [String: (s: [Double], l: [Double])] = ["get": ([], []), "list_page": ([], [])]
+        for round in 0..<rounds {
+            log("Scaling round \(round + 1) of \(rounds)…")
+            let seed = UInt64(100 + round)
+            let small = smallStore.namespace(id: Self.namespace)
+            let large = largeStore.namespace(id: Self.namespace)
+            scale["get"]!.s.append(
+                try await onStoreThread(smallStore) { try await Self.gets(small, ops: getOps, keys: Self.smallKeys, seed: seed) })
+            scale["get"]!.l.append(
+                try await onStoreThread(largeStore) { try await Self.gets(large, ops: getOps, keys: largeKeys, seed: seed) })
+            scale["list_page"]!.s.append(
+                try await onStoreThread(smallStore) {
+                    try await Self.deepPages(small, pages: listPages, keys: Self.smallKeys, seed: seed)
+                })
+            scale["list_page"]!.l.append(
+                try await onStoreThread(largeStore) {
+                    try await Self.deepPages(large, pages: listPages, keys: largeKeys, seed: seed)
+                })
+        }
+        let scaling = ["get", "list_page"].map { name in
+            KVBenchReport.Scaling(name: name, small: .median(scale[name]!.s), large: .median(scale[name]!.l), target: 0.7)
+        }
+        return KVBenchReport(comparisons: comparisons, scaling: scaling, largeKeys: largeKeys)
+    }
+
+    /// Runs the work as a task that prefers the store's database thread, so KV calls run there inline.
+    func onStoreThread(_ store: SQLiteKVStore, _ body: @escaping @Sendable () async throws -> Double) async throws -> Double {
+        try await withTaskExecutorPreference(store.executor) { try await body() }
+    }
+
+    func fill(_ kv: any KVNamespace, count: Int) async throws {
+        let write = KVWrite(value: Self.value)
+        var start = 0
+        while start < count {
+            let end = min(count, start + 50_000)
+            try await kv.writeEntries((start..<end).map { (Self.key($0), write) })
+            start = end
+        }
+    }
+
+    static func measure(_ ops: Int, _ body: () async throws -> Void) async rethrows -> Double {
+        let clock = ContinuousClock()
+        let elapsed = try await clock.measure { try await body() }
+        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return Double(ops) / seconds
+    }
+
+    static func gets(_ kv: any KVNamespace, ops: Int, keys: Int, seed: UInt64) async throws -> Double {
+        var rng = SplitMix64(state: seed)
+        let names = (0..<ops).map { _ in key(Int.random(in: 0..<keys, using: &rng)) }
+        return try await measure(ops) {
+            for name in names {
+                guard try await kv.getBytes(name) != nil else { throw CLIError("benchmark key \(name) missing") }
+            }
+        }
+    }
+
+    static func puts(_ kv: any KVNamespace, ops: Int, round: Int, tag: String) async throws -> Double {
+        let names = (0..<ops).map { "put-\(tag)-\(round)-\($0)" }
+        return try await measure(ops) {
+            for name in names { try await kv.put(name, bytes: value) }
+        }
+    }
+
+    static func listPages(_ kv: any KVNamespace, pages: Int) async throws -> Double {
+        try await measure(pages) {
+            var cursor: String?
+            for _ in 0..<pages {
+                let page = try await kv.list(prefix: "key-", cursor: cursor)
+                guard page.keys.count == 1000 else { throw CLIError("benchmark page has \(page.keys.count) keys") }
+                cursor = page.listComplete ? nil : page.cursor
+            }
+        }
+    }
+
+    /// Pages that start at random depths of the namespace (a cursor made from a random key).
+    static func deepPages(_ kv: any KVNamespace, pages: Int, keys: Int, seed: UInt64) async throws -> Double {
+        var rng = SplitMix64(state: seed)
+        let cursors = (0..<pages).map { _ in
+            Data(key(Int.random(in: 0..<(keys - 1000), using: &rng)).utf8).base64EncodedString()
+        }
+        return try await measure(pages) {
+            for cursor in cursors {
+                let page = try await kv.list(prefix: "key-", cursor: cursor)
+                guard page.keys.count == 1000 else { throw CLIError("benchmark page has \(page.keys.count) keys") }
+            }
+        }
+    }
+}
+
+extension String {
+    func leftPadded(to width: Int) -> String {
+        count >= width ? self : String(repeating: "0", count: width - count) + self
+    }
+}
+
+/// The baseline: the same schema, SQL and pragmas, driven through the SQLite C API directly.
+final class RawSQLite {
+    let db: OpaquePointer
+    var statements: [String: OpaquePointer] = [:]
+
+    init(path: String) throws {
+        var handle: OpaquePointer?
+        guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK,
+            let handle
+        else { throw CLIError("cannot open \(path)") }
+        db = handle
+        sqlite3_busy_timeout(db, 30_000)
+        try exec("PRAGMA journal_mode = WAL")
+        try exec(SQLiteKVSchema.create)
+        try exec("PRAGMA synchronous = NORMAL")
+        try exec("PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536")
+    }
+
+    deinit {
+        for s in statements.values { sqlite3_finalize(s) }
+        sqlite3_close_v2(db)
+    }
+
+    func exec(_ sql: String) throws {
+        guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw CLIError(String(cString: sqlite3_errmsg(db))) }
+    }
+
+    func prepare(_ sql: String) throws -> OpaquePointer {
+        if let s = statements[sql] { return s }
+        var s: OpaquePointer?
+        guard sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &s, nil) == SQLITE_OK, let s else {
+            throw CLIError(String(cString: sqlite3_errmsg(db)))
+        }
+        statements[sql] = s
+        return s
+    }
+
+    func bindKey(_ s: OpaquePointer, _ index: Int32, _ key: String) {
+        var key = key
+        key.withUTF8 { buf in _ = sqlite3_bind_blob(s, index, buf.baseAddress, Int32(buf.count), csqlite_transient()) }
+    }
+
+    func upsert(_ namespace: String, _ key: String, _ value: [UInt8]) throws {
+        let s = try prepare(SQLiteKVSchema.put)
+        defer { sqlite3_reset(s) }
+        sqlite3_bind_text(s, 1, namespace, -1, csqlite_transient())
+        bindKey(s, 2, key)
+        sqlite3_bind_null(s, 3)
+        sqlite3_bind_null(s, 4)
+        value.withUnsafeBytes { buf in _ = sqlite3_bind_blob(s, 5, buf.baseAddress, Int32(buf.count), csqlite_transient()) }
+        guard sqlite3_step(s) == SQLITE_DONE else { throw CLIError(String(cString: sqlite3_errmsg(db))) }
+    }
+
+    func fill(namespace: String, count: Int, value: [UInt8]) throws {
+        try exec("INSERT OR IGNORE INTO kv_namespaces(id, title, created_at) VALUES ('\(namespace)', '\(namespace)', 0)")
+        try exec("BEGIN")
+        for i in 0..<count { try upsert(namespace, KVBenchRunner.key(i), value) }
+        try exec("COMMIT")
+    }
+
+    func gets(namespace: String, ops: Int, keys: Int, seed: UInt64) throws -> Double {
+        var rng = SplitMix64(state: seed)
+        let names = (0..<ops).map { _ in KVBenchRunner.key(Int.random(in: 0..<keys, using: &rng)) }
+        let s = try prepare(SQLiteKVSchema.get)
+        let start = ContinuousClock.now
+        for name in names {
+            sqlite3_bind_text(s, 1, namespace, -1, csqlite_transient())
+            bindKey(s, 2, name)
+            guard sqlite3_step(s) == SQLITE_ROW else { throw CLIError("baseline key \(name) missing") }
+            let count = Int(sqlite3_column_bytes(s, 0))
+            let value = [UInt8](UnsafeRawBufferPointer(start: sqlite3_column_blob(s, 0), count: count))
+            _ = sqlite3_column_int64(s, 2)
+            if value.isEmpty { throw CLIError("baseline value empty") }
+            sqlite3_reset(s)
+        }
+        return Self.rate(ops, since: start)
+    }
+
+    func puts(namespace: String, ops: Int, round: Int, value: [UInt8]) throws -> Double {
+        let names = (0..<ops).map { "put-b-\(round)-\($0)" }
+        let start = ContinuousClock.now
+        for name in names { try upsert(namespace, name, value) }
+        return Self.rate(ops, since: start)
+    }
+
+    func listPages(namespace: String, pages: Int) throws -> Double {
+        let s = try prepare(SQLiteKVSchema.list)
+        let prefix = Array("key-".utf8)
+        let upper = SQLiteKVSchema.upperBound(ofPrefix: prefix)
+        let start = ContinuousClock.now
+        var lower = prefix
+        for _ in 0..<pages {
+            sqlite3_bind_text(s, 1, namespace, -1, csqlite_transient())
+            lower.withUnsafeBytes { buf in _ = sqlite3_bind_blob(s, 2, buf.baseAddress, Int32(buf.count), csqlite_transient()) }
+            upper.withUnsafeBytes { buf in _ = sqlite3_bind_blob(s, 3, buf.baseAddress, Int32(buf.count), csqlite_transient()) }
+            sqlite3_bind_int64(s, 4, 0)
+            sqlite3_bind_int64(s, 5, 1001)
+            var names: [String] = []
+            var more = false
+            while sqlite3_step(s) == SQLITE_ROW {
+                if names.count == 1000 {
+                    more = true
+                    break
+                }
+                let count = Int(sqlite3_column_bytes(s, 0))
+                names.append(String(decoding: UnsafeRawBufferPointer(start: sqlite3_column_blob(s, 0), count: count), as: UTF8.self))
+                _ = sqlite3_column_int64(s, 1)
+                _ = sqlite3_column_text(s, 2)
+            }
+            sqlite3_reset(s)
+            if names.count != 1000 { throw CLIError("baseline page has \(names.count) keys") }
+            lower = more ? Array(names[names.count - 1].utf8) + [0] : prefix
+        }
+        return Self.rate(pages, since: start)
+    }
+
+    static func rate(_ ops: Int, since start: ContinuousClock.Instant) -> Double {
+        let elapsed = ContinuousClock.now - start
+        return Double(ops) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+    }
 }
