@@ -77,13 +77,16 @@ extension KVNamespace {
     /// - Throws: ``KVError`` `GET_BULK failed: …` for 0 or more than 100 keys, or more than 25 MB of values.
     public func get(_ keys: [String], cacheTtl: Int? = nil) async throws -> [String: String?] {
         let entries = try await bulk(keys, type: .text, cacheTtl: cacheTtl)
-        return Dictionary(keys.map { k in (k, entries[k].map { String(decoding: $0.value, as: UTF8.self) }) }) { a, _ in a }
+        return Dictionary(keys.map { k in (k, entries[k].map { String(decoding: $0.value, as: UTF8.self) }) }) { a, _ in
+            a
+        }
     }
 
     /// Reads up to 100 JSON values at once; a missing key maps to nil.
     /// - Throws: ``KVError`` `GET_BULK failed: 400 At least one of the requested keys corresponds to a non-json
     ///   value` when a value is not JSON, and the key-count and size errors.
-    public func get<T: Decodable>(_ keys: [String], as type: T.Type, cacheTtl: Int? = nil) async throws -> [String: T?] {
+    public func get<T: Decodable>(_ keys: [String], as type: T.Type, cacheTtl: Int? = nil) async throws -> [String: T?]
+    {
         let entries = try await bulk(keys, type: .json, cacheTtl: cacheTtl)
         var result: [String: T?] = [:]
         for k in keys { result.updateValue(try entries[k].map { try decodeJSON(type, from: $0.value) }, forKey: k) }

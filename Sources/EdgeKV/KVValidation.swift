@@ -55,7 +55,8 @@ public enum KVValidation {
     ) throws -> (ttl: Int64?, expiration: Int64?) {
         if let ttl = expirationTtl {
             if ttl <= 0 {
-                throw KVError(.put, status: 400, "Invalid expiration_ttl of \(ttl). Please specify integer greater than 0.")
+                throw KVError(
+                    .put, status: 400, "Invalid expiration_ttl of \(ttl). Please specify integer greater than 0.")
             }
             if ttl < KVLimits.minExpirationTtl {
                 throw KVError(
@@ -92,7 +93,8 @@ public enum KVValidation {
         let expiry = try validateExpiry(
             expiration: options.expiration, expirationTtl: options.expirationTtl, nowSeconds: clock.nowSeconds())
         try validateMetadata(options.metadata)
-        return KVWrite(value: value, metadata: options.metadata, expirationTtl: expiry.ttl, expiration: expiry.expiration)
+        return KVWrite(
+            value: value, metadata: options.metadata, expirationTtl: expiry.ttl, expiration: expiry.expiration)
     }
 
     /// Checks `list` options and fills in the defaults.

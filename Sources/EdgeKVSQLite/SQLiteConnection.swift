@@ -106,7 +106,8 @@ struct Statement {
             return
         }
         value.withUnsafeBytes { buffer in
-            _ = sqlite3_bind_blob64(handle, index, buffer.baseAddress, sqlite3_uint64(buffer.count), csqlite_transient())
+            _ = sqlite3_bind_blob64(
+                handle, index, buffer.baseAddress, sqlite3_uint64(buffer.count), csqlite_transient())
         }
     }
 
@@ -114,7 +115,8 @@ struct Statement {
     func bind(_ index: Int32, key: String) {
         var key = key
         key.withUTF8 { buffer in
-            _ = sqlite3_bind_blob64(handle, index, buffer.baseAddress, sqlite3_uint64(buffer.count), csqlite_transient())
+            _ = sqlite3_bind_blob64(
+                handle, index, buffer.baseAddress, sqlite3_uint64(buffer.count), csqlite_transient())
         }
     }
 

@@ -33,7 +33,9 @@ public struct SQLiteKVNamespace: KVNamespace {
         }
     }
 
-    private static func read(_ c: SQLiteConnection, id: String, key: String, now: Int64, purge: Bool = true) throws
+    private static func read(
+        _ c: SQLiteConnection, id: String, key: String, now: Int64, purge: Bool = true
+    ) throws
         -> KVEntry?
     {
         let s = try c.statement(.get)

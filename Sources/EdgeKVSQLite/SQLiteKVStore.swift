@@ -96,7 +96,8 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
             do {
                 try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
             } catch {
-                throw SQLiteKVStoreError("cannot create the state directory \(directory): \(error.localizedDescription)")
+                throw SQLiteKVStoreError(
+                    "cannot create the state directory \(directory): \(error.localizedDescription)")
             }
         }
         let path = (directory as NSString).appendingPathComponent(Self.stateFileName)
@@ -150,7 +151,8 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
         let header = (try? handle.read(upToCount: 16)) ?? Data()
         if header.isEmpty { return }
         if header != Data("SQLite format 3\0".utf8) {
-            throw SQLiteKVStoreError("\(path) is not an EdgeKV state file (it is not a SQLite database); left untouched")
+            throw SQLiteKVStoreError(
+                "\(path) is not an EdgeKV state file (it is not a SQLite database); left untouched")
         }
     }
 
@@ -174,7 +176,8 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
             guard let version else { throw SQLiteKVStoreError("\(path) has no EdgeKV schema version; left untouched") }
             if version > SQLiteKVSchema.version {
                 throw SQLiteKVStoreError(
-                    "\(path) was written by a newer EdgeKV (schema \(version), this build reads \(SQLiteKVSchema.version))")
+                    "\(path) was written by a newer EdgeKV (schema \(version), this build reads \(SQLiteKVSchema.version))"
+                )
             }
         }
         let existing = try retryingBusy { try tables() }
@@ -264,7 +267,9 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
         try Self.validateTitle(title)
         try await withConnection { c in
             try c.transaction(immediate: true) {
-                if let other = try Self.id(ofTitle: title, c), other != id { throw KVNamespaceError.duplicateTitle(title) }
+                if let other = try Self.id(ofTitle: title, c), other != id {
+                    throw KVNamespaceError.duplicateTitle(title)
+                }
                 let s = try c.statement("UPDATE kv_namespaces SET title = ?2 WHERE id = ?1")
                 s.bind(1, text: id)
                 s.bind(2, text: title)

@@ -31,7 +31,9 @@ struct KVBench: AsyncParsableCommand {
     }
 
     func run() async throws {
-        let dir = workDir ?? FileManager.default.temporaryDirectory.appendingPathComponent("edgekv-bench-\(UUID().uuidString)").path
+        let dir =
+            workDir
+            ?? FileManager.default.temporaryDirectory.appendingPathComponent("edgekv-bench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { if workDir == nil { try? FileManager.default.removeItem(atPath: dir) } }
         let report = try await KVBenchRunner(dir: dir, rounds: rounds, largeKeys: largeKeys, verbose: !json).run()
@@ -78,7 +80,8 @@ struct KVBenchReport {
         var ops: [String: JSONValue] = [:]
         for c in comparisons {
             ops[c.name] = [
-                "emulator_ops_per_sec": num(c.emulator.opsPerSecond), "baseline_ops_per_sec": num(c.baseline.opsPerSecond),
+                "emulator_ops_per_sec": num(c.emulator.opsPerSecond),
+                "baseline_ops_per_sec": num(c.baseline.opsPerSecond),
                 "cross_thread_ops_per_sec": num(c.crossThread.opsPerSecond), "ratio": num(c.ratio),
                 "target": num(c.target), "meets_target": .bool(c.ratio >= c.target),
             ]
@@ -102,7 +105,7 @@ struct KVBenchReport {
     var table: String {
         func f(_ d: Double) -> String { String(format: "%12.0f", d) }
         var lines = [
-            "operation      emulator ops/s  raw SQLite ops/s  ratio  target  cross-thread ops/s",
+            "operation      emulator ops/s  raw SQLite ops/s  ratio  target  cross-thread ops/s"
         ]
         for c in comparisons {
             lines.append(
@@ -162,13 +165,17 @@ struct KVBenchRunner {
             log("Round \(round + 1) of \(rounds)…")
             let seed = UInt64(round + 1)
             results["get", default: ([], [], [])].e.append(
-                try await onStoreThread(store) { try await Self.gets(kv, ops: getOps, keys: Self.smallKeys, seed: seed) })
-            results["get"]!.b.append(try raw.gets(namespace: Self.namespace, ops: getOps, keys: Self.smallKeys, seed: seed))
+                try await onStoreThread(store) {
+                    try await Self.gets(kv, ops: getOps, keys: Self.smallKeys, seed: seed)
+                })
+            results["get"]!.b.append(
+                try raw.gets(namespace: Self.namespace, ops: getOps, keys: Self.smallKeys, seed: seed))
             results["get"]!.x.append(try await Self.gets(kv, ops: getOps / 4, keys: Self.smallKeys, seed: seed))
 
             results["put", default: ([], [], [])].e.append(
                 try await onStoreThread(store) { try await Self.puts(kv, ops: putOps, round: round, tag: "e") })
-            results["put"]!.b.append(try raw.puts(namespace: Self.namespace, ops: putOps, round: round, value: Self.value))
+            results["put"]!.b.append(
+                try raw.puts(namespace: Self.namespace, ops: putOps, round: round, value: Self.value))
             results["put"]!.x.append(try await Self.puts(kv, ops: putOps / 4, round: round, tag: "x"))
 
             results["list_page", default: ([], [], [])].e.append(
@@ -197,9 +204,13 @@ struct KVBenchRunner {
             let small = smallStore.namespace(id: Self.namespace)
             let large = largeStore.namespace(id: Self.namespace)
             scale["get"]!.s.append(
-                try await onStoreThread(smallStore) { try await Self.gets(small, ops: getOps, keys: Self.smallKeys, seed: seed) })
+                try await onStoreThread(smallStore) {
+                    try await Self.gets(small, ops: getOps, keys: Self.smallKeys, seed: seed)
+                })
             scale["get"]!.l.append(
-                try await onStoreThread(largeStore) { try await Self.gets(large, ops: getOps, keys: largeKeys, seed: seed) })
+                try await onStoreThread(largeStore) {
+                    try await Self.gets(large, ops: getOps, keys: largeKeys, seed: seed)
+                })
             scale["list_page"]!.s.append(
                 try await onStoreThread(smallStore) {
                     try await Self.deepPages(small, pages: listPages, keys: Self.smallKeys, seed: seed)
@@ -210,13 +221,16 @@ struct KVBenchRunner {
                 })
         }
         let scaling = ["get", "list_page"].map { name in
-            KVBenchReport.Scaling(name: name, small: .median(scale[name]!.s), large: .median(scale[name]!.l), target: 0.7)
+            KVBenchReport.Scaling(
+                name: name, small: .median(scale[name]!.s), large: .median(scale[name]!.l), target: 0.7)
         }
         return KVBenchReport(comparisons: comparisons, scaling: scaling, largeKeys: largeKeys)
     }
 
     /// Runs the work as a task that prefers the store's database thread, so KV calls run there inline.
-    func onStoreThread(_ store: SQLiteKVStore, _ body: @escaping @Sendable () async throws -> Double) async throws -> Double {
+    func onStoreThread(
+        _ store: SQLiteKVStore, _ body: @escaping @Sendable () async throws -> Double
+    ) async throws -> Double {
         try await withTaskExecutorPreference(store.executor) { try await body() }
     }
 
@@ -293,7 +307,9 @@ final class RawSQLite {
 
     init(path: String) throws {
         var handle: OpaquePointer?
-        guard sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil) == SQLITE_OK,
+        guard
+            sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
+                == SQLITE_OK,
             let handle
         else { throw CLIError("cannot open \(path)") }
         db = handle
@@ -310,7 +326,9 @@ final class RawSQLite {
     }
 
     func exec(_ sql: String) throws {
-        guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else { throw CLIError(String(cString: sqlite3_errmsg(db))) }
+        guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else {
+            throw CLIError(String(cString: sqlite3_errmsg(db)))
+        }
     }
 
     func prepare(_ sql: String) throws -> OpaquePointer {
@@ -335,12 +353,15 @@ final class RawSQLite {
         bindKey(s, 2, key)
         sqlite3_bind_null(s, 3)
         sqlite3_bind_null(s, 4)
-        value.withUnsafeBytes { buf in _ = sqlite3_bind_blob(s, 5, buf.baseAddress, Int32(buf.count), csqlite_transient()) }
+        value.withUnsafeBytes { buf in
+            _ = sqlite3_bind_blob(s, 5, buf.baseAddress, Int32(buf.count), csqlite_transient())
+        }
         guard sqlite3_step(s) == SQLITE_DONE else { throw CLIError(String(cString: sqlite3_errmsg(db))) }
     }
 
     func fill(namespace: String, count: Int, value: [UInt8]) throws {
-        try exec("INSERT OR IGNORE INTO kv_namespaces(id, title, created_at) VALUES ('\(namespace)', '\(namespace)', 0)")
+        try exec(
+            "INSERT OR IGNORE INTO kv_namespaces(id, title, created_at) VALUES ('\(namespace)', '\(namespace)', 0)")
         try exec("BEGIN")
         for i in 0..<count { try upsert(namespace, KVBenchRunner.key(i), value) }
         try exec("COMMIT")
@@ -379,8 +400,12 @@ final class RawSQLite {
         var lower = prefix
         for _ in 0..<pages {
             sqlite3_bind_text(s, 1, namespace, -1, csqlite_transient())
-            lower.withUnsafeBytes { buf in _ = sqlite3_bind_blob(s, 2, buf.baseAddress, Int32(buf.count), csqlite_transient()) }
-            upper.withUnsafeBytes { buf in _ = sqlite3_bind_blob(s, 3, buf.baseAddress, Int32(buf.count), csqlite_transient()) }
+            lower.withUnsafeBytes { buf in
+                _ = sqlite3_bind_blob(s, 2, buf.baseAddress, Int32(buf.count), csqlite_transient())
+            }
+            upper.withUnsafeBytes { buf in
+                _ = sqlite3_bind_blob(s, 3, buf.baseAddress, Int32(buf.count), csqlite_transient())
+            }
             sqlite3_bind_int64(s, 4, 0)
             sqlite3_bind_int64(s, 5, 1001)
             var names: [String] = []
@@ -391,7 +416,10 @@ final class RawSQLite {
                     break
                 }
                 let count = Int(sqlite3_column_bytes(s, 0))
-                names.append(String(decoding: UnsafeRawBufferPointer(start: sqlite3_column_blob(s, 0), count: count), as: UTF8.self))
+                names.append(
+                    String(
+                        decoding: UnsafeRawBufferPointer(start: sqlite3_column_blob(s, 0), count: count), as: UTF8.self)
+                )
                 _ = sqlite3_column_int64(s, 1)
                 _ = sqlite3_column_text(s, 2)
             }

@@ -116,7 +116,8 @@ enum BulkFile {
         if !problems.isEmpty {
             let shown = problems.prefix(20).joined(separator: "\n")
             let more = problems.count > 20 ? "\n… and \(problems.count - 20) more" : ""
-            throw CLIError("\(problems.count) invalid item\(problems.count == 1 ? "" : "s"), nothing written:\n\(shown)\(more)")
+            throw CLIError(
+                "\(problems.count) invalid item\(problems.count == 1 ? "" : "s"), nothing written:\n\(shown)\(more)")
         }
         return writes
     }
@@ -179,7 +180,9 @@ enum BulkFile {
             }
         }
         if !problems.isEmpty {
-            throw CLIError("\(problems.count) invalid item\(problems.count == 1 ? "" : "s"):\n" + problems.prefix(20).joined(separator: "\n"))
+            throw CLIError(
+                "\(problems.count) invalid item\(problems.count == 1 ? "" : "s"):\n"
+                    + problems.prefix(20).joined(separator: "\n"))
         }
         return keys
     }

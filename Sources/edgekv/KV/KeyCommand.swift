@@ -42,7 +42,8 @@ struct KeyCommand: AsyncParsableCommand {
             }
             let meta = try metadata.map { try Output.parseJSON($0, what: "--metadata") }
             let (_, kv) = try await openNamespace(state, namespace)
-            try await kv.put(key, bytes: bytes, options: KVPutOptions(expiration: expiration, expirationTtl: ttl, metadata: meta))
+            try await kv.put(
+                key, bytes: bytes, options: KVPutOptions(expiration: expiration, expirationTtl: ttl, metadata: meta))
         }
     }
 
@@ -82,8 +83,10 @@ struct KeyCommand: AsyncParsableCommand {
                 metadata?}. With --limit N, prints one page as {"keys", "list_complete", "cursor"}.
                 """)
         @Option(help: ArgumentHelp("Only keys starting with this exact text.", valueName: "prefix")) var prefix: String?
-        @Option(help: ArgumentHelp("Print one page of at most this many keys (1-1000).", valueName: "n")) var limit: Int?
-        @Option(help: ArgumentHelp("Start after the page this cursor came from.", valueName: "cursor")) var cursor: String?
+        @Option(help: ArgumentHelp("Print one page of at most this many keys (1-1000).", valueName: "n")) var limit:
+            Int?
+        @Option(help: ArgumentHelp("Start after the page this cursor came from.", valueName: "cursor")) var cursor:
+            String?
         @OptionGroup var namespace: NamespaceOptions
         @OptionGroup var state: StateOptions
 

@@ -10,7 +10,9 @@ struct CLIError: Error, CustomStringConvertible {
 
 enum Output {
     /// Object members printed first, in this order (the rest follow sorted), so output reads like wrangler's.
-    static let leadingKeys = ["name", "id", "title", "value", "base64", "expiration", "metadata", "keys", "list_complete"]
+    static let leadingKeys = [
+        "name", "id", "title", "value", "base64", "expiration", "metadata", "keys", "list_complete",
+    ]
 
     /// Writes bytes to stdout exactly.
     static func write(_ bytes: [UInt8]) {
@@ -38,7 +40,8 @@ enum Output {
             }
             out += indent + "]"
         case .object(let members) where !members.isEmpty:
-            let keys = leadingKeys.filter { members[$0] != nil } + members.keys.filter { !leadingKeys.contains($0) }.sorted()
+            let keys =
+                leadingKeys.filter { members[$0] != nil } + members.keys.filter { !leadingKeys.contains($0) }.sorted()
             out += "{\n"
             for (i, key) in keys.enumerated() {
                 out += inner + JSONValue.string(key).serialized + ": "

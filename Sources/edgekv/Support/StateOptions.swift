@@ -92,7 +92,8 @@ struct NamespaceOptions: ParsableArguments {
 }
 
 /// Opens the namespace the options name.
-func openNamespace(_ state: StateOptions, _ options: NamespaceOptions) async throws -> (SQLiteKVStore, any KVNamespace) {
+func openNamespace(_ state: StateOptions, _ options: NamespaceOptions) async throws -> (SQLiteKVStore, any KVNamespace)
+{
     let id = try options.resolveID(config: try state.loadConfig())
     let store = try await state.openStore()
     return (store, store.namespace(id: id))
