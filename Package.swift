@@ -33,9 +33,11 @@ let package = Package(
         ),
         .target(name: "EdgeKVTestSupport", dependencies: ["EdgeKV", "EdgeKVSQLite"], path: "Tests/EdgeKVTestSupport"),
         .testTarget(name: "EdgeKVTests", dependencies: ["EdgeKV", "EdgeKVTestSupport"]),
-        .testTarget(name: "EdgeKVSQLiteTests", dependencies: ["EdgeKVSQLite", "EdgeKVTestSupport", "CSQLite"]),
+        .executableTarget(name: "KVWriter", dependencies: ["EdgeKV", "EdgeKVSQLite"], path: "Tests/KVWriter"),
+        .testTarget(
+            name: "EdgeKVSQLiteTests", dependencies: ["EdgeKVSQLite", "EdgeKVTestSupport", "CSQLite", "KVWriter"]),
         .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig"]),
-        .testTarget(name: "edgekvTests", dependencies: ["EdgeKVTestSupport"]),
+        .testTarget(name: "edgekvTests", dependencies: ["EdgeKVTestSupport", "edgekv"]),
     ]
 )
 

@@ -16,7 +16,10 @@ public final class DatabaseThread: TaskExecutor, @unchecked Sendable {
     private var finished = false
 
     private enum Work {
-        case closure(() -> Void)
+        /// Runs on the thread and returns what resumes the caller. The work (and everything it captured) is
+        /// released before the caller resumes, so a caller that drops its last reference to the store afterwards
+        /// frees it on its own thread, at once.
+        case closure(() -> () -> Void)
         case job(UnownedJob)
     }
 
@@ -50,20 +53,26 @@ public final class DatabaseThread: TaskExecutor, @unchecked Sendable {
         while true {
             while queue.isEmpty && !stopping { pthread_cond_wait(&condition, &lock) }
             if queue.isEmpty && stopping { break }
-            let batch = queue
-            queue.removeAll(keepingCapacity: true)
+            var batch: [Work] = []
+            swap(&batch, &queue)
             pthread_mutex_unlock(&lock)
-            for work in batch {
-                switch work {
-                case .closure(let body): body()
-                case .job(let job): job.runSynchronously(on: asUnownedTaskExecutor())
-                }
+            while !batch.isEmpty {
+                perform(batch.removeFirst())?()
             }
             pthread_mutex_lock(&lock)
         }
         finished = true
         pthread_cond_broadcast(&condition)
         pthread_mutex_unlock(&lock)
+    }
+
+    private func perform(_ work: consuming Work) -> (() -> Void)? {
+        switch work {
+        case .closure(let body): return body()
+        case .job(let job):
+            job.runSynchronously(on: asUnownedTaskExecutor())
+            return nil
+        }
     }
 
     private func submit(_ work: Work) {
@@ -82,7 +91,11 @@ public final class DatabaseThread: TaskExecutor, @unchecked Sendable {
     func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         if isCurrent { return try body() }
         return try await withCheckedThrowingContinuation { continuation in
-            submit(.closure { continuation.resume(with: Result { try body() }) })
+            submit(
+                .closure {
+                    let result = Result { try body() }
+                    return { continuation.resume(with: result) }
+                })
         }
     }
 

@@ -161,8 +161,15 @@ struct ValueWithMetadata: Encodable {
 /// Reads a file's bytes, or stdin for "-".
 func readInput(_ path: String) throws -> [UInt8] {
     if path == "-" { return Array(FileHandle.standardInput.readDataToEndOfFile()) }
-    guard let data = FileManager.default.contents(atPath: path) else {
+    // A FileHandle rather than FileManager.contents(atPath:), which fails on pipes and FIFOs such as /dev/stdin or
+    // a shell's process substitution `<(…)`.
+    var isDirectory: ObjCBool = false
+    if FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue {
+        throw CLIError("cannot read \(path): it is a directory")
+    }
+    guard let handle = FileHandle(forReadingAtPath: path), let data = try? handle.readToEnd() ?? Data() else {
         throw CLIError("cannot read \(path)")
     }
+    try? handle.close()
     return Array(data)
 }

@@ -52,7 +52,7 @@ struct NamespaceOptions: ParsableArguments {
     @Option(name: .customLong("namespace-id"), help: ArgumentHelp("The namespace id.", valueName: "id"))
     var namespaceId: String?
 
-    @Flag(help: "Use the binding's preview_id instead of its id.")
+    @Flag(help: "Use the binding's preview_id (an error when it has none).")
     var preview = false
 
     @Flag(help: "Use local state (the default).")
@@ -68,8 +68,9 @@ struct NamespaceOptions: ParsableArguments {
         if namespaceId?.isEmpty == true { throw ValidationError("--namespace-id must not be empty.") }
     }
 
-    /// The local namespace id: --namespace-id as given, or the binding's id (preview_id with --preview) from the
-    /// config; without a config the binding name itself.
+    /// The local namespace id: --namespace-id as given; for a binding, `preview_id ?? id ?? binding` from the
+    /// config — the namespace `wrangler dev` and `edgekv serve` use, so what the CLI writes is what a local server
+    /// reads — or preview_id with --preview; without a config the binding name itself.
     func resolveID(config: WranglerConfig?) throws -> String {
         if let namespaceId { return namespaceId }
         guard let binding else { throw ValidationError("Specify --binding or --namespace-id.") }
@@ -87,7 +88,7 @@ struct NamespaceOptions: ParsableArguments {
             }
             return previewId
         }
-        return entry.id ?? entry.binding
+        return entry.devNamespaceId
     }
 }
 
