@@ -13,21 +13,47 @@ let package = Package(
         .library(name: "EdgeKV", targets: ["EdgeKV"]),
         .library(name: "EdgeKVSQLite", targets: ["EdgeKVSQLite"]),
         .library(name: "EdgeConfig", targets: ["EdgeConfig"]),
+        .library(name: "Edge", targets: ["Edge"]),
+        .library(name: "EdgeHTTP", targets: ["EdgeHTTP"]),
         .executable(name: "edgekv", targets: ["edgekv"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/LebJe/TOMLKit", exact: "0.6.0"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "EdgeKV"),
         .target(name: "EdgeKVSQLite", dependencies: ["EdgeKV", "CSQLite"]),
         .target(name: "EdgeConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(
+            name: "Edge",
+            dependencies: [
+                "EdgeKV", "EdgeConfig",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "EdgeHTTP",
+            dependencies: [
+                "Edge",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
         .executableTarget(
             name: "edgekv",
             dependencies: [
-                "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "CSQLite",
+                "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "CSQLite", "Edge", "EdgeHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -37,6 +63,7 @@ let package = Package(
         .testTarget(
             name: "EdgeKVSQLiteTests", dependencies: ["EdgeKVSQLite", "EdgeKVTestSupport", "CSQLite", "KVWriter"]),
         .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig"]),
+        .testTarget(name: "EdgeTests", dependencies: ["Edge", "EdgeHTTP", "EdgeKVSQLite", "EdgeKVTestSupport"]),
         .testTarget(name: "edgekvTests", dependencies: ["EdgeKVTestSupport", "edgekv"]),
     ]
 )

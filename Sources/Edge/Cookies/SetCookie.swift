@@ -1,0 +1,196 @@
+import Foundation
+
+/// `SameSite` values.
+public enum SameSite: String, Sendable, Hashable {
+    /// `SameSite=Strict`.
+    case strict = "Strict"
+    /// `SameSite=Lax`.
+    case lax = "Lax"
+    /// `SameSite=None` (browsers require `Secure` with it).
+    case none = "None"
+}
+
+/// `Priority` values.
+public enum CookiePriority: String, Sendable, Hashable {
+    /// `Priority=Low`.
+    case low = "Low"
+    /// `Priority=Medium`.
+    case medium = "Medium"
+    /// `Priority=High`.
+    case high = "High"
+}
+
+/// The attributes of a `Set-Cookie`.
+public struct CookieOptions: Sendable, Hashable {
+    /// `Max-Age` in **seconds**.
+    public var maxAge: Int?
+    /// `Domain`.
+    public var domain: String?
+    /// `Path`.
+    public var path: String?
+    /// `Expires`, written as an HTTP date.
+    public var expires: Date?
+    /// `HttpOnly`.
+    public var httpOnly: Bool
+    /// `Secure`.
+    public var secure: Bool
+    /// `Partitioned`.
+    public var partitioned: Bool
+    /// `Priority`.
+    public var priority: CookiePriority?
+    /// `SameSite`.
+    public var sameSite: SameSite?
+    /// Whether the value is written with `encodeURIComponent` (the default, as in the `cookie` package). When
+    /// false the value must already consist of cookie-octets.
+    public var encodeValue: Bool
+
+    /// Creates options.
+    public init(
+        maxAge: Int? = nil, domain: String? = nil, path: String? = nil, expires: Date? = nil, httpOnly: Bool = false,
+        secure: Bool = false, partitioned: Bool = false, priority: CookiePriority? = nil, sameSite: SameSite? = nil,
+        encodeValue: Bool = true
+    ) {
+        self.maxAge = maxAge
+        self.domain = domain
+        self.path = path
+        self.expires = expires
+        self.httpOnly = httpOnly
+        self.secure = secure
+        self.partitioned = partitioned
+        self.priority = priority
+        self.sameSite = sameSite
+        self.encodeValue = encodeValue
+    }
+}
+
+/// A cookie name, value or attribute that cannot be written.
+public struct CookieError: Error, Sendable, Hashable, CustomStringConvertible {
+    /// What is wrong.
+    public let description: String
+}
+
+/// One validated `Set-Cookie` header value.
+public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
+    /// The cookie name.
+    public let name: String
+    /// The value as given (before encoding).
+    public let value: String
+    /// The attributes.
+    public let options: CookieOptions
+    /// The header value: `name=value; Max-Age=…; Domain=…; Path=…; Expires=…; HttpOnly; Secure; Partitioned;
+    /// Priority=…; SameSite=…` — the `cookie` package's order.
+    public let headerValue: String
+
+    /// Validates and serialises a cookie.
+    /// - Throws: ``CookieError`` for a name that is not an RFC 7230 token, a value (after encoding) with
+    ///   characters outside cookie-octets, or a domain/path with `;` or control characters.
+    public init(name: String, value: String, options: CookieOptions = CookieOptions()) throws {
+        guard !name.isEmpty, name.utf8.allSatisfy(Self.isTokenByte) else {
+            throw CookieError(
+                description: "invalid cookie name \(String(reflecting: name)): it must be an RFC 7230 token")
+        }
+        let encoded = options.encodeValue ? Self.encodeURIComponent(value) : value
+        guard encoded.utf8.allSatisfy(Self.isCookieOctet) else {
+            throw CookieError(description: "invalid value for cookie \(name): it must consist of cookie-octets")
+        }
+        var out = "\(name)=\(encoded)"
+        if let maxAge = options.maxAge { out += "; Max-Age=\(maxAge)" }
+        if let domain = options.domain {
+            guard Self.isAttributeValue(domain) else {
+                throw CookieError(description: "invalid Domain for cookie \(name): \(String(reflecting: domain))")
+            }
+            out += "; Domain=\(domain)"
+        }
+        if let path = options.path {
+            guard Self.isAttributeValue(path) else {
+                throw CookieError(description: "invalid Path for cookie \(name): \(String(reflecting: path))")
+            }
+            out += "; Path=\(path)"
+        }
+        if let expires = options.expires { out += "; Expires=\(HTTPDate.format(expires))" }
+        if options.httpOnly { out += "; HttpOnly" }
+        if options.secure { out += "; Secure" }
+        if options.partitioned { out += "; Partitioned" }
+        if let priority = options.priority { out += "; Priority=\(priority.rawValue)" }
+        if let sameSite = options.sameSite { out += "; SameSite=\(sameSite.rawValue)" }
+        self.name = name
+        self.value = value
+        self.options = options
+        self.headerValue = out
+    }
+
+    /// The header value.
+    public var description: String { headerValue }
+
+    static func isTokenByte(_ c: UInt8) -> Bool {
+        switch c {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            true
+        default: "!#$%&'*+-.^_`|~".utf8.contains(c)
+        }
+    }
+
+    /// RFC 6265 cookie-octet: 0x21, 0x23–0x2B, 0x2D–0x3A, 0x3C–0x5B, 0x5D–0x7E.
+    static func isCookieOctet(_ c: UInt8) -> Bool {
+        c == 0x21 || (0x23...0x2B).contains(c) || (0x2D...0x3A).contains(c) || (0x3C...0x5B).contains(c)
+            || (0x5D...0x7E).contains(c)
+    }
+
+    static func isAttributeValue(_ s: String) -> Bool {
+        s.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x7F && $0 != UInt8(ascii: ";") }
+    }
+
+    /// JavaScript's `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )` percent-encoded as UTF-8.
+    public static func encodeURIComponent(_ s: String) -> String {
+        var out = ""
+        out.reserveCapacity(s.utf8.count)
+        for c in s.utf8 {
+            switch c {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"):
+                out.unicodeScalars.append(Unicode.Scalar(c))
+            case _ where "-_.!~*'()".utf8.contains(c):
+                out.unicodeScalars.append(Unicode.Scalar(c))
+            default:
+                out += String(format: "%%%02X", c)
+            }
+        }
+        return out
+    }
+}
+
+/// IMF-fixdate formatting and parsing (`Thu, 01 Jan 1970 00:00:00 GMT`).
+public enum HTTPDate {
+    static let days = ["Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"]
+    static let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]
+
+    /// Formats a date.
+    public static func format(_ date: Date) -> String {
+        var t = time_t(date.timeIntervalSince1970.rounded(.down))
+        var tm = tm()
+        gmtime_r(&t, &tm)
+        return String(
+            format: "%@, %02d %@ %04d %02d:%02d:%02d GMT", days[Int(tm.tm_wday)], tm.tm_mday, months[Int(tm.tm_mon)],
+            Int(tm.tm_year) + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec)
+    }
+
+    /// Parses an IMF-fixdate (also accepting `-` between date parts, as browsers do); nil when it is not one.
+    public static func parse(_ text: String) -> Date? {
+        let parts = text.replacingOccurrences(of: "-", with: " ").split(separator: " ")
+        guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]),
+            let month = months.firstIndex(of: String(parts[2])), var year = Int(parts[3])
+        else { return nil }
+        if year < 100 { year += year < 70 ? 2000 : 1900 }
+        let hms = parts[4].split(separator: ":").compactMap { Int($0) }
+        guard hms.count == 3 else { return nil }
+        var tm = tm()
+        tm.tm_year = Int32(year - 1900)
+        tm.tm_mon = Int32(month)
+        tm.tm_mday = Int32(day)
+        tm.tm_hour = Int32(hms[0])
+        tm.tm_min = Int32(hms[1])
+        tm.tm_sec = Int32(hms[2])
+        return Date(timeIntervalSince1970: TimeInterval(timegm(&tm)))
+    }
+}

@@ -1,0 +1,177 @@
+import Edge
+import Foundation
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import ServiceLifecycle
+import UnixSignals
+
+/// Serves an ``EdgeRuntime`` over HTTP/1.1 with Hummingbird: request and response bodies stream both ways,
+/// every request is logged, and a graceful shutdown lets in-flight requests finish and awaits `waitUntil` work.
+public struct EdgeServer: Sendable {
+    /// Where and how to listen.
+    public struct Configuration: Sendable {
+        /// The address to bind (default 127.0.0.1).
+        public var host: String
+        /// The port (0 picks a free one).
+        public var port: Int
+        /// The `Server` header, if any.
+        public var serverName: String?
+        /// The logger for the access log and server events.
+        public var logger: Logger
+
+        /// Creates a configuration.
+        public init(
+            host: String = "127.0.0.1", port: Int = 8787, serverName: String? = nil,
+            logger: Logger = Logger(label: "edgekv.http")
+        ) {
+            self.host = host
+            self.port = port
+            self.serverName = serverName
+            self.logger = logger
+        }
+    }
+
+    /// The runtime requests go to.
+    public let runtime: EdgeRuntime
+    /// The configuration.
+    public let configuration: Configuration
+
+    /// Creates a server.
+    public init(runtime: EdgeRuntime, configuration: Configuration = Configuration()) {
+        self.runtime = runtime
+        self.configuration = configuration
+    }
+
+    func application(onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
+        Application(
+            responder: EdgeResponder(runtime: runtime, logger: configuration.logger),
+            configuration: ApplicationConfiguration(
+                address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
+            onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
+            logger: configuration.logger)
+    }
+
+    /// Serves until SIGINT or SIGTERM, then stops accepting, lets in-flight requests finish and awaits every
+    /// `waitUntil` work item.
+    /// - Parameter onRunning: called with the bound port once the server listens.
+    public func run(onRunning: @escaping @Sendable (Int) async -> Void = { _ in }) async throws {
+        let app = application(onRunning: onRunning)
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: configuration.logger))
+        try await group.run()
+        await runtime.shutdown()
+    }
+
+    /// Starts serving in the background and returns once the server listens — for tests: pass port 0 and read
+    /// ``RunningEdgeServer/port``.
+    public func start() async throws -> RunningEdgeServer {
+        let (ports, continuation) = AsyncStream<Int>.makeStream()
+        let app = application { port in continuation.yield(port) }
+        let group = ServiceGroup(
+            configuration: ServiceGroupConfiguration(
+                services: [app], gracefulShutdownSignals: [], logger: configuration.logger))
+        let task = Task { try await group.run() }
+        var iterator = ports.makeAsyncIterator()
+        let port = await withTaskCancellationHandler {
+            await iterator.next()
+        } onCancel: {
+            task.cancel()
+        }
+        continuation.finish()
+        guard let port, port > 0 else {
+            task.cancel()
+            _ = try await task.value
+            throw EdgeServerError("the server did not start listening on \(configuration.host):\(configuration.port)")
+        }
+        return RunningEdgeServer(port: port, host: configuration.host, group: group, task: task, runtime: runtime)
+    }
+}
+
+/// A server started with ``EdgeServer/start()``.
+public struct RunningEdgeServer: Sendable {
+    /// The port it listens on.
+    public let port: Int
+    /// The host it listens on.
+    public let host: String
+    let group: ServiceGroup
+    let task: Task<Void, any Error>
+    let runtime: EdgeRuntime
+
+    /// `http://host:port`.
+    public var baseURL: String { "http://\(host):\(port)" }
+
+    /// Shuts down gracefully and awaits `waitUntil` work.
+    public func stop() async throws {
+        await group.triggerGracefulShutdown()
+        try await task.value
+        await runtime.shutdown()
+    }
+}
+
+/// The server could not start.
+public struct EdgeServerError: Error, Sendable, CustomStringConvertible {
+    /// What went wrong.
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// The request context: Hummingbird's core storage plus the peer address.
+struct EdgeRequestContext: RequestContext {
+    var coreContext: CoreRequestContextStorage
+    let remoteAddress: String?
+
+    init(source: ApplicationRequestContextSource) {
+        coreContext = CoreRequestContextStorage(source: source)
+        remoteAddress = source.channel.remoteAddress?.ipAddress
+    }
+}
+
+/// Hands each Hummingbird request to the runtime, streaming bodies both ways.
+struct EdgeResponder: HTTPResponder {
+    let runtime: EdgeRuntime
+    let logger: Logger
+
+    func respond(to request: Hummingbird.Request, context: EdgeRequestContext) async throws -> Hummingbird.Response {
+        let start = ContinuousClock.now
+        let body = request.body
+        let chunks = ByteStream(RequestChunks(body: body))
+        let edgeRequest = Edge.Request(head: request.head, body: .stream(chunks))
+        let response = await runtime.handle(edgeRequest, clientIP: context.remoteAddress)
+        let elapsed = ContinuousClock.now - start
+        logger.info(
+            "\(request.method) \(request.uri.path) \(response.status.code)",
+            metadata: [
+                "status": "\(response.status.code)",
+                "ms": "\(Double(elapsed.components.attoseconds) / 1e15 + Double(elapsed.components.seconds) * 1000)",
+            ])
+        return Hummingbird.Response(status: response.status, headers: response.headers, body: Self.body(response.body))
+    }
+
+    static func body(_ body: Edge.Body) -> ResponseBody {
+        if let bytes = body.bufferedBytes { return ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)) }
+        let chunks = body.chunks
+        return ResponseBody { writer in
+            for try await chunk in chunks { try await writer.write(ByteBuffer(bytes: chunk)) }
+            try await writer.finish(nil)
+        }
+    }
+}
+
+/// The request body as chunks of bytes.
+struct RequestChunks: AsyncSequence, Sendable {
+    typealias Element = [UInt8]
+    let body: RequestBody
+
+    func makeAsyncIterator() -> Iterator { Iterator(base: body.makeAsyncIterator()) }
+
+    struct Iterator: AsyncIteratorProtocol {
+        var base: RequestBody.AsyncIterator
+        mutating func next() async throws -> [UInt8]? {
+            guard let buffer = try await base.next() else { return nil }
+            return Array(buffer: buffer)
+        }
+    }
+}

@@ -1,0 +1,216 @@
+import EdgeKVTestSupport
+import Foundation
+import Synchronization
+import Testing
+
+/// What one run of the `edgekv` binary did.
+struct CLIResult: Sendable, CustomStringConvertible {
+    let arguments: [String]
+    /// The exit status; a child ended by a signal reports 128 + the signal.
+    let status: Int32
+    let stdout: [UInt8]
+    let stderr: String
+
+    var stdoutText: String { String(decoding: stdout, as: UTF8.self) }
+
+    /// stdout parsed as JSON.
+    func json() throws -> JSON {
+        do {
+            return try JSONDecoder().decode(JSON.self, from: Data(stdout))
+        } catch {
+            throw CLIFailure("stdout of \(command) is not JSON (\(error)): \(stdoutText)")
+        }
+    }
+
+    var command: String { (["edgekv"] + arguments).joined(separator: " ") }
+
+    var description: String {
+        "\(command) → status \(status); stdout: \(stdoutText.debugDescription); stderr: \(stderr.debugDescription)"
+    }
+}
+
+struct CLIFailure: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// A test's own world: an empty working directory, a state directory for `--persist-to` and a scratch directory
+/// for input files, all inside one temporary directory removed when the sandbox goes.
+final class Sandbox: Sendable {
+    let root: TemporaryDirectory
+    /// The child's working directory; it starts empty.
+    let work: String
+    /// The directory passed as `--persist-to` by ``kv(_:stdin:)``.
+    let state: String
+    /// Where tests put input files (outside the working directory).
+    let scratch: String
+
+    init() throws {
+        root = try TemporaryDirectory()
+        work = root.file("work")
+        state = root.file("state")
+        scratch = root.file("scratch")
+        for dir in [work, scratch] {
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        }
+    }
+
+    /// Writes a file in the scratch directory and returns its path.
+    @discardableResult
+    func file(_ name: String, _ bytes: [UInt8]) throws -> String {
+        let path = (scratch as NSString).appendingPathComponent(name)
+        try FileManager.default.createDirectory(
+            atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
+        try Data(bytes).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    @discardableResult
+    func file(_ name: String, _ text: String) throws -> String { try file(name, Array(text.utf8)) }
+
+    /// Writes a file in the working directory (a config file, say).
+    func workFile(_ name: String, _ text: String) throws {
+        try Data(text.utf8).write(to: URL(fileURLWithPath: (work as NSString).appendingPathComponent(name)))
+    }
+
+    /// `edgekv kv ARGS --persist-to STATE`.
+    func kv(_ arguments: String..., stdin: [UInt8]? = nil) async throws -> CLIResult {
+        try await run(["kv"] + arguments + ["--persist-to", state], stdin: stdin)
+    }
+
+    /// Like ``kv(_:stdin:)``, and requires exit status 0.
+    @discardableResult
+    func ok(_ arguments: String..., stdin: [UInt8]? = nil) async throws -> CLIResult {
+        let result = try await run(["kv"] + arguments + ["--persist-to", state], stdin: stdin)
+        guard result.status == 0 else { throw CLIFailure("expected success: \(result)") }
+        return result
+    }
+
+    /// What `kv key get ARGS` prints to stdout, as text ("" when it fails: the comparison then shows what went wrong).
+    func value(_ arguments: String...) async throws -> String {
+        try await run(["kv", "key", "get"] + arguments + ["--persist-to", state]).stdoutText
+    }
+
+    /// The names `kv key list --namespace-id NS` prints (all pages), requiring success and a JSON array.
+    func keyNames(_ namespace: String) async throws -> [String] {
+        let list = try await ok("key", "list", "--namespace-id", namespace).json()
+        guard let items = list.arrayValue else { throw CLIFailure("key list printed no array: \(list)") }
+        return try items.map {
+            guard let name = $0["name"]?.stringValue else { throw CLIFailure("entry without a name: \($0)") }
+            return name
+        }
+    }
+
+    /// The namespace ids `kv namespace list` prints.
+    func namespaceIDs() async throws -> [String] {
+        let list = try await ok("namespace", "list").json()
+        guard let items = list.arrayValue else { throw CLIFailure("namespace list printed no array: \(list)") }
+        return items.compactMap { $0["id"]?.stringValue }
+    }
+
+    /// Runs the binary with exactly `arguments`, in ``work``.
+    /// - Parameters:
+    ///   - stdin: the child's stdin (a regular file, so never a terminal); nil → /dev/null.
+    ///   - pipe: give `stdin` through a pipe instead of a file.
+    func run(_ arguments: [String], stdin: [UInt8]? = nil, pipe: Bool = false, timeout: Duration = .seconds(30))
+        async throws -> CLIResult
+    {
+        let input: EdgeKVProcess.Input =
+            switch (stdin, pipe) {
+            case (nil, _): .none
+            case (let bytes?, true): .pipe(bytes)
+            case (let bytes?, false): .file(try file("stdin-\(UUID().uuidString)", bytes))
+            }
+        return try await EdgeKVProcess.run(
+            executable: try ChildProcess.builtProduct("edgekv"), arguments: arguments, directory: work, stdin: input,
+            timeout: timeout)
+    }
+}
+
+/// Runs a child to its end with stdout and stderr captured, killing it at a deadline.
+enum EdgeKVProcess {
+    private final class Sink: Sendable {
+        let bytes = Mutex<[UInt8]>([])
+        let done = Atomic<Bool>(false)
+
+        /// Drains `handle` on its own thread until EOF.
+        func drain(_ handle: FileHandle) {
+            let fd = handle.fileDescriptor
+            let thread = Thread { [self] in
+                var buffer = [UInt8](repeating: 0, count: 65_536)
+                while true {
+                    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                    if n < 0 && errno == EINTR { continue }
+                    if n <= 0 { break }
+                    bytes.withLock { $0.append(contentsOf: buffer[0..<n]) }
+                }
+                try? handle.close()
+                done.store(true, ordering: .releasing)
+            }
+            thread.start()
+        }
+    }
+
+    enum Input {
+        /// /dev/null.
+        case none
+        /// This regular file.
+        case file(String)
+        /// These bytes through a pipe (at most a pipe buffer's worth: they are written before the child starts).
+        case pipe([UInt8])
+    }
+
+    static func run(
+        executable: String, arguments: [String], directory: String, stdin: Input, timeout: Duration
+    ) async throws -> CLIResult {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        // Local state only: nothing from the test runner's environment may point the child at a remote account.
+        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CLOUDFLARE_") }
+        let out = Pipe()
+        let err = Pipe()
+        process.standardOutput = out
+        process.standardError = err
+        var opened: FileHandle?
+        switch stdin {
+        case .none:
+            process.standardInput = FileHandle.nullDevice
+        case .file(let path):
+            guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIFailure("cannot open \(path)") }
+            opened = handle
+            process.standardInput = handle
+        case .pipe(let bytes):
+            precondition(bytes.count < 16_384, "more than a pipe buffer")
+            let pipe = Pipe()
+            try pipe.fileHandleForWriting.write(contentsOf: bytes)
+            try pipe.fileHandleForWriting.close()
+            process.standardInput = pipe
+        }
+        let stdout = Sink()
+        let stderr = Sink()
+        try process.run()
+        try? opened?.close()
+        stdout.drain(out.fileHandleForReading)
+        stderr.drain(err.fileHandleForReading)
+        let deadline = ContinuousClock.now + timeout
+        while process.isRunning || !stdout.done.load(ordering: .acquiring) || !stderr.done.load(ordering: .acquiring) {
+            if ContinuousClock.now >= deadline {
+                kill(process.processIdentifier, SIGKILL)
+                throw CLIFailure(
+                    "edgekv \(arguments.joined(separator: " ")) timed out after \(timeout); stderr: "
+                        + String(decoding: stderr.bytes.withLock { $0 }, as: UTF8.self))
+            }
+            try await Task.sleep(for: .milliseconds(2))
+        }
+        let status =
+            process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
+        return CLIResult(
+            arguments: arguments, status: status, stdout: stdout.bytes.withLock { $0 },
+            stderr: String(decoding: stderr.bytes.withLock { $0 }, as: UTF8.self))
+    }
+}
+
+/// The current UNIX time in seconds.
+func unixNow() -> Int64 { Int64(Date().timeIntervalSince1970) }
