@@ -15,6 +15,8 @@ let package = Package(
         .library(name: "EdgeConfig", targets: ["EdgeConfig"]),
         .library(name: "Edge", targets: ["Edge"]),
         .library(name: "EdgeHTTP", targets: ["EdgeHTTP"]),
+        .library(name: "EdgeSession", targets: ["EdgeSession"]),
+        .library(name: "EdgeKVAPI", targets: ["EdgeKVAPI"]),
         .executable(name: "edgekv", targets: ["edgekv"]),
     ],
     dependencies: [
@@ -25,9 +27,13 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird", from: "2.28.1", traits: []),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.13.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        // No pkgConfig: hiredis.pc carries -D_FILE_OFFSET_BITS=64, which SwiftPM refuses with a warning.
+        .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(name: "EdgeKV"),
         .target(name: "EdgeKVSQLite", dependencies: ["EdgeKV", "CSQLite"]),
         .target(name: "EdgeConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
@@ -50,10 +56,24 @@ let package = Package(
                 .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
+        .target(
+            name: "EdgeKVAPI",
+            dependencies: [
+                "Edge", "EdgeKV",
+                .product(name: "MultipartKit", package: "multipart-kit"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]
+        ),
+        .target(
+            name: "EdgeSession",
+            dependencies: ["Edge", "EdgeKV", "CHiredis", .product(name: "Crypto", package: "swift-crypto")]
+        ),
         .executableTarget(
             name: "edgekv",
             dependencies: [
-                "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "CSQLite", "Edge", "EdgeHTTP",
+                "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "CSQLite", "Edge", "EdgeHTTP", "EdgeKVAPI",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -65,6 +85,8 @@ let package = Package(
         .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig"]),
         .testTarget(name: "EdgeTests", dependencies: ["Edge", "EdgeHTTP", "EdgeKVSQLite", "EdgeKVTestSupport"]),
         .testTarget(name: "edgekvTests", dependencies: ["EdgeKVTestSupport", "edgekv"]),
+        .testTarget(
+            name: "EdgeSessionTests", dependencies: ["EdgeSession", "EdgeKVSQLite", "EdgeKVTestSupport", "Edge"]),
     ]
 )
 

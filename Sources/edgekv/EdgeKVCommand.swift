@@ -10,7 +10,7 @@ struct EdgeKVCommand: AsyncParsableCommand {
             --persist-to names another directory. KV bindings are resolved through wrangler.json, wrangler.jsonc \
             or wrangler.toml in the working directory, or the file given with --config.
             """,
-        subcommands: [KVCommand.self, BenchCommand.self]
+        subcommands: [KVCommand.self, APICommand.self, BenchCommand.self]
     )
 }
 

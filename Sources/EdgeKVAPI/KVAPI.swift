@@ -1,0 +1,472 @@
+import Edge
+import EdgeKV
+import Foundation
+import HTTPTypes
+import Logging
+
+/// The Cloudflare v4 Workers KV REST API as an edge handler, over any ``KVNamespaceManager``.
+///
+/// Serves `/client/v4/accounts/{account_id}/storage/kv/namespaces…` (and the same paths without `/client/v4`), with
+/// Cloudflare's envelope, error codes and limits, so the REST client, wrangler, the official SDKs and curl work
+/// against local state.
+public struct KVAPI: Sendable {
+    /// Who may call and which account is served.
+    public struct Configuration: Sendable {
+        /// When set, every request must carry `Authorization: Bearer <token>` (or the key pair below).
+        public var token: String?
+        /// When set with ``authKey``, `X-Auth-Email` + `X-Auth-Key` authenticate too.
+        public var authEmail: String?
+        /// The global API key that goes with ``authEmail``.
+        public var authKey: String?
+        /// When set, only this account id is served; others get 403.
+        public var accountID: String?
+
+        /// Creates a configuration. Without a token or key pair any credential (or none) is accepted.
+        public init(token: String? = nil, authEmail: String? = nil, authKey: String? = nil, accountID: String? = nil) {
+            self.token = token
+            self.authEmail = authEmail
+            self.authKey = authKey
+            self.accountID = accountID
+        }
+    }
+
+    /// The largest bulk request body (100 MB).
+    public static let maxBulkBodyBytes = 100_000_000
+    /// The most items in one bulk write or delete.
+    public static let maxBulkItems = 10_000
+    /// The largest value-write body: the value limit plus room for multipart framing and metadata.
+    static let maxValueBodyBytes = KVLimits.maxValueBytes + 64 * 1024
+
+    let namespaces: any KVNamespaceManager
+    let configuration: Configuration
+
+    /// Creates the API over `namespaces`.
+    public init(namespaces: any KVNamespaceManager, configuration: Configuration = Configuration()) {
+        self.namespaces = namespaces
+        self.configuration = configuration
+    }
+
+    /// The handler to give an ``EdgeRuntime``.
+    public var handler: Handler {
+        { request, context in await self.handle(request, context: context) }
+    }
+
+    /// Answers one request; never throws: every failure is an envelope.
+    public func handle(_ request: Request, context: Context) async -> Response {
+        do {
+            try authenticate(request)
+            return try await route(request, context: context)
+        } catch let error as APIError {
+            return Envelope.failure(error)
+        } catch let error as KVError {
+            return Envelope.failure(APIError(error))
+        } catch let error as KVNamespaceError {
+            return Envelope.failure(APIError(error))
+        } catch let error as BodyTooLargeError {
+            return Envelope.failure(APIError(status: 413, code: 10413, message: "Request body too large: \(error)"))
+        } catch {
+            context.logger.error("KV API request failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
+            return Envelope.failure(APIError(status: 500, code: 10500, message: "Internal error"))
+        }
+    }
+
+    // MARK: Auth
+
+    func authenticate(_ request: Request) throws {
+        guard configuration.token != nil || configuration.authKey != nil else { return }
+        let authorization = request.headers[.authorization]
+        let email = request.headers[HTTPField.Name("X-Auth-Email")!]
+        let key = request.headers[HTTPField.Name("X-Auth-Key")!]
+        if let token = configuration.token, let authorization {
+            let prefix = "Bearer "
+            if authorization.hasPrefix(prefix), constantTimeEqual(String(authorization.dropFirst(prefix.count)), token)
+            {
+                return
+            }
+            throw APIError.authenticationError
+        }
+        if let authKey = configuration.authKey, let email, let key {
+            if email == configuration.authEmail, constantTimeEqual(key, authKey) { return }
+            throw APIError.authenticationError
+        }
+        if authorization != nil || key != nil { throw APIError.authenticationError }
+        throw APIError.unauthenticated
+    }
+
+    func constantTimeEqual(_ a: String, _ b: String) -> Bool {
+        let x = Array(a.utf8)
+        let y = Array(b.utf8)
+        var diff = UInt8(x.count == y.count ? 0 : 1)
+        for i in 0..<max(x.count, y.count) {
+            diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
+        }
+        return diff == 0
+    }
+
+    // MARK: Routing
+
+    func route(_ request: Request, context: Context) async throws -> Response {
+        // Route on the raw path; decode each segment with plain percent-decoding (`+` stays `+`).
+        var raw = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
+        if raw.count >= 2, raw[0] == "client", raw[1] == "v4" { raw.removeFirst(2) }
+        if raw.last == "" { raw.removeLast() }
+        guard raw.count >= 5, raw[0] == "accounts", raw[2] == "storage", raw[3] == "kv", raw[4] == "namespaces"
+        else { throw APIError.noRoute }
+        let account = try decodeSegment(raw[1], what: "account id")
+        if let pinned = configuration.accountID, account != pinned {
+            throw APIError(
+                status: 403, code: 10000, message: "Authentication error: this server serves one account only")
+        }
+        let rest = Array(raw.dropFirst(5))
+        let method = request.method
+        switch rest.count {
+        case 0:
+            switch method {
+            case .get: return try await listNamespaces(request)
+            case .post: return try await createNamespace(request)
+            default: throw APIError.methodNotAllowed(method)
+            }
+        case 1:
+            let id = try decodeSegment(rest[0], what: "namespace id")
+            switch method {
+            case .get: return Envelope.success(namespaceJSON(try await requireNamespace(id)))
+            case .put: return try await renameNamespace(id, request)
+            case .delete:
+                try await namespaces.deleteNamespace(id: id)
+                return Envelope.success(.object([:]))
+            default: throw APIError.methodNotAllowed(method)
+            }
+        default:
+            let id = try decodeSegment(rest[0], what: "namespace id")
+            return try await namespaceRoute(id, Array(rest.dropFirst()), request)
+        }
+    }
+
+    func namespaceRoute(_ id: String, _ rest: [String], _ request: Request) async throws -> Response {
+        let method = request.method
+        switch (rest.count, rest[0]) {
+        case (1, "keys"):
+            guard method == .get else { throw APIError.methodNotAllowed(method) }
+            return try await listKeys(id, request)
+        case (2, "values"):
+            let key = try decodeKey(rest[1])
+            switch method {
+            case .get: return try await readValue(id, key)
+            case .put: return try await writeValue(id, key, request)
+            case .delete:
+                let kv = try await namespace(id)
+                try await kv.delete(key)
+                return Envelope.success(.object([:]))
+            default: throw APIError.methodNotAllowed(method)
+            }
+        case (2, "metadata"):
+            guard method == .get else { throw APIError.methodNotAllowed(method) }
+            let key = try decodeKey(rest[1])
+            try KVValidation.validateKey(key, for: .get)
+            guard let entry = try await namespace(id).readEntry(key) else { throw APIError.keyNotFound }
+            return Envelope.success(entry.metadata ?? .null)
+        case (1, "bulk"):
+            switch method {
+            case .put: return try await bulkWrite(id, request)
+            case .delete: return try await bulkDelete(id, request)
+            default: throw APIError.methodNotAllowed(method)
+            }
+        case (2, "bulk") where rest[1] == "delete":
+            guard method == .post else { throw APIError.methodNotAllowed(method) }
+            return try await bulkDelete(id, request)
+        case (2, "bulk") where rest[1] == "get":
+            guard method == .post else { throw APIError.methodNotAllowed(method) }
+            return try await bulkGet(id, request)
+        default:
+            throw APIError.noRoute
+        }
+    }
+
+    func decodeSegment(_ raw: String, what: String) throws -> String {
+        guard let decoded = raw.removingPercentEncoding, !decoded.isEmpty else {
+            throw APIError.badRequest("Could not URL-decode \(what)")
+        }
+        return decoded
+    }
+
+    /// A key segment: plain percent-decoding, with the KV service's texts for bad keys.
+    func decodeKey(_ raw: String) throws -> String {
+        guard let key = raw.removingPercentEncoding else { throw APIError.badRequest("Could not URL-decode key name") }
+        if key.isEmpty { throw APIError.badRequest("Key names must not be empty") }
+        if key == "." || key == ".." {
+            throw APIError.badRequest("Illegal key name \"\(key)\". Please use a different name.")
+        }
+        return key
+    }
+
+    func requireNamespace(_ id: String) async throws -> KVNamespaceInfo {
+        guard let info = try await namespaces.namespaceInfo(id: id) else { throw KVNamespaceError.notFound(id) }
+        return info
+    }
+
+    /// The namespace for a key operation; it must exist (as in the real API).
+    func namespace(_ id: String) async throws -> any KVNamespace {
+        _ = try await requireNamespace(id)
+        return namespaces.namespace(id: id)
+    }
+
+    func namespaceJSON(_ info: KVNamespaceInfo) -> JSONValue {
+        ["id": .string(info.id), "title": .string(info.title), "supports_url_encoding": true]
+    }
+
+    // MARK: Numbers and bodies
+
+    /// A query number: `10`, `10.0` and `1795979976.5` are accepted (rounded down).
+    func number(_ request: Request, _ name: String) throws -> Int64? {
+        guard let text = request.queryValue(name), !text.isEmpty else { return nil }
+        if let i = Int64(text) { return i }
+        guard let d = Double(text), d.isFinite, abs(d) < 9e15 else {
+            throw APIError.badRequest("Invalid \(name): \(String(reflecting: text)) is not a number")
+        }
+        return Int64(d.rounded(.down))
+    }
+
+    func jsonBody(_ request: Request, limit: Int) async throws -> JSONValue {
+        let bytes = try await request.bytes(limit: limit)
+        do {
+            return try JSONValue(parsing: bytes)
+        } catch {
+            throw APIError.badRequest("Malformed JSON in request body: \(error)")
+        }
+    }
+
+    // MARK: Namespaces
+
+    func listNamespaces(_ request: Request) async throws -> Response {
+        let page = try number(request, "page") ?? 1
+        let perPage = try number(request, "per_page") ?? 20
+        guard page >= 1 else { throw APIError.badRequest("Invalid page: must be at least 1") }
+        guard (1...1000).contains(perPage) else { throw APIError.badRequest("Invalid per_page: must be 1 to 1000") }
+        let order = request.queryValue("order") ?? "id"
+        let direction = request.queryValue("direction") ?? "asc"
+        guard order == "id" || order == "title" else {
+            throw APIError.badRequest("Invalid order: \(String(reflecting: order)); use \"id\" or \"title\"")
+        }
+        guard direction == "asc" || direction == "desc" else {
+            throw APIError.badRequest("Invalid direction: \(String(reflecting: direction)); use \"asc\" or \"desc\"")
+        }
+        var all = try await namespaces.listNamespaces()
+        all.sort { a, b in
+            let (x, y) = order == "title" ? (a.title, b.title) : (a.id, b.id)
+            return x == y ? a.id < b.id : x < y
+        }
+        if direction == "desc" { all.reverse() }
+        let start = Int(min(Int64(all.count), (page - 1) * perPage))
+        let slice = all[start..<min(all.count, start + Int(perPage))]
+        let info: JSONValue = [
+            "page": .int(page), "per_page": .int(perPage), "count": .int(Int64(slice.count)),
+            "total_count": .int(Int64(all.count)),
+            "total_pages": .int(Int64((all.count + Int(perPage) - 1) / Int(perPage))),
+        ]
+        return Envelope.success(.array(slice.map(namespaceJSON)), resultInfo: info)
+    }
+
+    func title(from request: Request) async throws -> String {
+        let body = try await jsonBody(request, limit: 64 * 1024)
+        guard let title = body["title"]?.stringValue else {
+            throw APIError.badRequest("The request body must be a JSON object with a string \"title\"")
+        }
+        return title
+    }
+
+    func createNamespace(_ request: Request) async throws -> Response {
+        let info = try await namespaces.createNamespace(title: try await title(from: request))
+        return Envelope.success(namespaceJSON(info))
+    }
+
+    func renameNamespace(_ id: String, _ request: Request) async throws -> Response {
+        let title = try await title(from: request)
+        try await namespaces.renameNamespace(id: id, title: title)
+        return Envelope.success(namespaceJSON(KVNamespaceInfo(id: id, title: title)))
+    }
+
+    // MARK: Keys and values
+
+    func listKeys(_ id: String, _ request: Request) async throws -> Response {
+        let kv = try await namespace(id)
+        let limit = try number(request, "limit") ?? 1000
+        if limit < 10 {
+            throw APIError.badRequest("Invalid key_count_limit of \(limit). Please specify an integer of at least 10.")
+        }
+        if limit > 1000 {
+            throw APIError.badRequest("Invalid key_count_limit of \(limit). Please specify an integer less than 1000.")
+        }
+        let cursor = request.queryValue("cursor").flatMap { $0.isEmpty ? nil : $0 }
+        let page = try await kv.list(prefix: request.queryValue("prefix"), limit: Int(limit), cursor: cursor)
+        let keys: [JSONValue] = page.keys.map { key in
+            var o: [String: JSONValue] = ["name": .string(key.name)]
+            if let e = key.expiration { o["expiration"] = .int(e) }
+            if let m = key.metadata { o["metadata"] = m }
+            return .object(o)
+        }
+        let info: JSONValue = ["count": .int(Int64(keys.count)), "cursor": .string(page.cursor ?? "")]
+        return Envelope.success(.array(keys), resultInfo: info)
+    }
+
+    func readValue(_ id: String, _ key: String) async throws -> Response {
+        try KVValidation.validateKey(key, for: .get)
+        guard let entry = try await namespace(id).readEntry(key) else { throw APIError.keyNotFound }
+        var headers: HTTPFields = [:]
+        if let e = entry.expiration { headers[HTTPField.Name("expiration")!] = String(e) }
+        return Response.bytes(entry.value, headers: headers)
+    }
+
+    func writeValue(_ id: String, _ key: String, _ request: Request) async throws -> Response {
+        let kv = try await namespace(id)
+        let options = KVPutOptions(
+            expiration: try number(request, "expiration"), expirationTtl: try number(request, "expiration_ttl"))
+        let body = try await request.bytes(limit: Self.maxValueBodyBytes)
+        var value = body
+        var metadata: JSONValue?
+        if let contentType = request.headers[.contentType], contentType.lowercased().hasPrefix("multipart/form-data") {
+            let form = try MultipartForm.parse(body, contentType: contentType)
+            guard let v = form.parts["value"] else {
+                throw APIError.badRequest("The multipart body has no \"value\" part")
+            }
+            value = v
+            if let m = form.parts["metadata"], !m.isEmpty {
+                do {
+                    metadata = try JSONValue(parsing: m)
+                } catch {
+                    throw APIError.badRequest("The \"metadata\" part is not valid JSON: \(error)")
+                }
+            }
+        }
+        try await kv.put(
+            key, bytes: value,
+            options: KVPutOptions(
+                expiration: options.expiration, expirationTtl: options.expirationTtl, metadata: metadata))
+        return Envelope.success(.object([:]))
+    }
+
+    // MARK: Bulk
+
+    func bulkWrite(_ id: String, _ request: Request) async throws -> Response {
+        let kv = try await namespace(id)
+        guard let items = try await jsonBody(request, limit: Self.maxBulkBodyBytes).arrayValue else {
+            throw APIError.badRequest("The request body must be a JSON array of {key, value, …} objects")
+        }
+        guard items.count <= Self.maxBulkItems else {
+            throw APIError.badRequest(
+                "A bulk write takes at most \(Self.maxBulkItems) items; this one has \(items.count)")
+        }
+        var writes: [(key: String, write: KVWrite)] = []
+        writes.reserveCapacity(items.count)
+        for (index, item) in items.enumerated() {
+            do {
+                writes.append(try BulkItem.write(item, clock: kv.clock))
+            } catch let error as KVError {
+                throw APIError(
+                    status: error.status ?? 400, code: 10000 + (error.status ?? 400),
+                    message: "[\(index)]: \(error.message)")
+            } catch let error as APIError {
+                throw APIError(status: error.status, code: error.code, message: "[\(index)]: \(error.message)")
+            }
+        }
+        try await kv.writeEntries(writes)
+        return Envelope.success(["successful_key_count": .int(Int64(writes.count)), "unsuccessful_keys": []])
+    }
+
+    func bulkDelete(_ id: String, _ request: Request) async throws -> Response {
+        let kv = try await namespace(id)
+        guard let items = try await jsonBody(request, limit: Self.maxBulkBodyBytes).arrayValue else {
+            throw APIError.badRequest("The request body must be a JSON array of key names")
+        }
+        guard items.count <= Self.maxBulkItems else {
+            throw APIError.badRequest(
+                "A bulk delete takes at most \(Self.maxBulkItems) keys; this one has \(items.count)")
+        }
+        var keys: [String] = []
+        for (index, item) in items.enumerated() {
+            guard let key = item.stringValue ?? item["name"]?.stringValue else {
+                throw APIError.badRequest("[\(index)]: expected a key name (string)")
+            }
+            do {
+                try KVValidation.validateKey(key, for: .delete)
+            } catch let error as KVError {
+                throw APIError.badRequest("[\(index)]: \(error.message)")
+            }
+            keys.append(key)
+        }
+        try await kv.deleteEntries(keys)
+        return Envelope.success(["successful_key_count": .int(Int64(keys.count)), "unsuccessful_keys": []])
+    }
+
+    func bulkGet(_ id: String, _ request: Request) async throws -> Response {
+        let kv = try await namespace(id)
+        let body = try await jsonBody(request, limit: 1024 * 1024)
+        guard let rawKeys = body["keys"]?.arrayValue else {
+            throw APIError.badRequest("The request body must be a JSON object with an array \"keys\"")
+        }
+        let keys = try rawKeys.enumerated().map { index, k in
+            guard let s = k.stringValue else { throw APIError.badRequest("keys[\(index)]: expected a string") }
+            return s
+        }
+        let type = try KVValidation.bulkType(body["type"]?.stringValue ?? "text")
+        var withMetadata = false
+        switch body["withMetadata"] {
+        case nil, .null: break
+        case .bool(let b): withMetadata = b
+        default: throw APIError.badRequest("\"withMetadata\" must be true or false")
+        }
+        try KVValidation.validateBulkKeys(keys)
+        let entries = try await kv.readEntries(keys)
+        try KVValidation.validateBulkSize(entries.values.reduce(0) { $0 + $1.value.count })
+        var values: [String: JSONValue] = [:]
+        for key in keys {
+            guard let entry = entries[key] else {
+                values[key] = .null
+                continue
+            }
+            let value: JSONValue
+            if type == .json {
+                guard let parsed = try? JSONValue(parsing: entry.value) else { throw KVValidation.nonJSONBulkValue }
+                value = parsed
+            } else {
+                value = .string(String(decoding: entry.value, as: UTF8.self))
+            }
+            if withMetadata {
+                var o: [String: JSONValue] = ["value": value, "metadata": entry.metadata ?? .null]
+                if let e = entry.expiration { o["expiration"] = .int(e) }
+                values[key] = .object(o)
+            } else {
+                values[key] = value
+            }
+        }
+        return Envelope.success(["values": .object(values)])
+    }
+}
+
+/// One item of a bulk write: `{key, value, expiration?, expiration_ttl?, metadata?, base64?}`.
+enum BulkItem {
+    static func write(_ item: JSONValue, clock: any KVClock) throws -> (key: String, write: KVWrite) {
+        guard let object = item.objectValue else { throw APIError.badRequest("each item must be a JSON object") }
+        guard let key = object["key"]?.stringValue else { throw APIError.badRequest("\"key\" must be a string") }
+        guard let text = object["value"]?.stringValue else { throw APIError.badRequest("\"value\" must be a string") }
+        var value = Array(text.utf8)
+        if case .bool(true) = object["base64"] {
+            guard let data = Data(base64Encoded: text) else {
+                throw APIError.badRequest("\"value\" is not valid base64")
+            }
+            value = Array(data)
+        }
+        func int(_ name: String) throws -> Int64? {
+            switch object[name] {
+            case nil, .null: return nil
+            case .int(let i): return i
+            case .double(let d) where d.isFinite: return Int64(d.rounded(.down))
+            case .string(let s) where Double(s) != nil: return Int64(Double(s)!.rounded(.down))
+            default: throw APIError.badRequest("\"\(name)\" must be a number")
+            }
+        }
+        let metadata = object["metadata"].flatMap { $0 == .null ? nil : $0 }
+        let options = KVPutOptions(
+            expiration: try int("expiration"), expirationTtl: try int("expiration_ttl"), metadata: metadata)
+        return (key, try KVValidation.validatePut(key, value: value, options: options, clock: clock))
+    }
+}
