@@ -17,6 +17,7 @@ let package = Package(
         .library(name: "EdgeHTTP", targets: ["EdgeHTTP"]),
         .library(name: "EdgeSession", targets: ["EdgeSession"]),
         .library(name: "EdgeKVAPI", targets: ["EdgeKVAPI"]),
+        .library(name: "EdgeKVCloudflare", targets: ["EdgeKVCloudflare"]),
         .executable(name: "edgekv", targets: ["edgekv"]),
     ],
     dependencies: [
@@ -32,6 +33,7 @@ let package = Package(
     ],
     targets: [
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // No pkgConfig: hiredis.pc carries -D_FILE_OFFSET_BITS=64, which SwiftPM refuses with a warning.
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(name: "EdgeKV"),
@@ -70,10 +72,11 @@ let package = Package(
             name: "EdgeSession",
             dependencies: ["Edge", "EdgeKV", "CHiredis", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .target(name: "EdgeKVCloudflare", dependencies: ["EdgeKV", "CCurl"]),
         .executableTarget(
             name: "edgekv",
             dependencies: [
-                "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "CSQLite", "Edge", "EdgeHTTP", "EdgeKVAPI",
+                "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "CSQLite", "Edge", "EdgeHTTP", "EdgeKVAPI", "EdgeKVCloudflare",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -83,8 +86,28 @@ let package = Package(
         .testTarget(
             name: "EdgeKVSQLiteTests", dependencies: ["EdgeKVSQLite", "EdgeKVTestSupport", "CSQLite", "KVWriter"]),
         .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig"]),
-        .testTarget(name: "EdgeTests", dependencies: ["Edge", "EdgeHTTP", "EdgeKVSQLite", "EdgeKVTestSupport"]),
+        .testTarget(
+            name: "EdgeKVCloudflareTests",
+            dependencies: ["EdgeKVCloudflare", "EdgeKVAPI", "EdgeHTTP", "Edge", "EdgeKVSQLite", "EdgeKVTestSupport"]),
+        .testTarget(
+            name: "EdgeTests",
+            dependencies: [
+                "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "EdgeKVTestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "InMemoryLogging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "EdgeExample",
+            dependencies: [
+                "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .testTarget(name: "edgekvTests", dependencies: ["EdgeKVTestSupport", "edgekv"]),
+        .testTarget(
+            name: "EdgeKVAPITests",
+            dependencies: ["EdgeKVAPI", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport"]),
         .testTarget(
             name: "EdgeSessionTests", dependencies: ["EdgeSession", "EdgeKVSQLite", "EdgeKVTestSupport", "Edge"]),
     ]

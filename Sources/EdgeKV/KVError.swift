@@ -22,6 +22,8 @@ public struct KVError: Error, Sendable, Hashable, CustomStringConvertible {
     public let status: Int?
     /// The message after the status (or the whole `TypeError` message).
     public let message: String
+    /// The service's numeric error code, when the failure came from Cloudflare's API.
+    public var code: Int?
 
     /// Creates a backend failure.
     public init(_ operation: KVOperation, status: Int, _ message: String) {

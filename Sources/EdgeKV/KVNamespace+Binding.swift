@@ -2,29 +2,29 @@ import Foundation
 
 // The Workers binding surface: what `env.NAMESPACE.get/put/delete/list` do, with their checks.
 extension KVNamespace {
-    private func entry(_ key: String, cacheTtl: Int?) async throws -> KVEntry? {
+    private func entry(_ key: String, cacheTtl: Int?, metadata: Bool = true) async throws -> KVEntry? {
         try KVValidation.validateKey(key, for: .get)
         try KVValidation.validateCacheTtl(cacheTtl, for: .get)
-        return try await readEntry(key)
+        return try await metadata ? readEntry(key) : readValue(key)
     }
 
     /// Reads a value as UTF-8 text (`get(key)` / `get(key, "text")`); nil when the key is missing or expired.
     /// - Throws: ``KVError`` for an invalid key or `cacheTtl`.
     public func get(_ key: String, cacheTtl: Int? = nil) async throws -> String? {
-        try await entry(key, cacheTtl: cacheTtl).map { String(decoding: $0.value, as: UTF8.self) }
+        try await entry(key, cacheTtl: cacheTtl, metadata: false).map { String(decoding: $0.value, as: UTF8.self) }
     }
 
     /// Reads a value and decodes it from JSON (`get(key, "json")`).
     /// - Throws: ``KVError`` for an invalid key, or the decoder's error when the value is not the JSON expected.
     public func get<T: Decodable>(_ key: String, as type: T.Type, cacheTtl: Int? = nil) async throws -> T? {
-        guard let e = try await entry(key, cacheTtl: cacheTtl) else { return nil }
+        guard let e = try await entry(key, cacheTtl: cacheTtl, metadata: false) else { return nil }
         return try decodeJSON(type, from: e.value)
     }
 
     /// Reads a value's bytes (`get(key, "arrayBuffer")`).
     /// - Throws: ``KVError`` for an invalid key or `cacheTtl`.
     public func getBytes(_ key: String, cacheTtl: Int? = nil) async throws -> [UInt8]? {
-        try await entry(key, cacheTtl: cacheTtl)?.value
+        try await entry(key, cacheTtl: cacheTtl, metadata: false)?.value
     }
 
     /// Reads a value as a stream of chunks (`get(key, "stream")`).
@@ -32,7 +32,7 @@ extension KVNamespace {
     public func getStream(
         _ key: String, cacheTtl: Int? = nil, chunkSize: Int = 64 * 1024
     ) async throws -> AsyncThrowingStream<[UInt8], any Error>? {
-        guard let e = try await entry(key, cacheTtl: cacheTtl) else { return nil }
+        guard let e = try await entry(key, cacheTtl: cacheTtl, metadata: false) else { return nil }
         return Self.chunks(of: e.value, size: chunkSize)
     }
 

@@ -16,6 +16,10 @@ public protocol KVNamespace: Sendable {
     /// Reads one entry; nil when missing or expired.
     func readEntry(_ key: String) async throws -> KVEntry?
 
+    /// Reads one value where the caller does not need its metadata (a backend may skip fetching it); nil when
+    /// missing or expired. The default implementation reads the whole entry.
+    func readValue(_ key: String) async throws -> KVEntry?
+
     /// Reads several entries at once; missing or expired keys are absent from the result.
     /// The default implementation reads them one by one.
     func readEntries(_ keys: [String]) async throws -> [String: KVEntry]
@@ -39,6 +43,11 @@ public protocol KVNamespace: Sendable {
 }
 
 extension KVNamespace {
+    /// Reads the whole entry.
+    public func readValue(_ key: String) async throws -> KVEntry? {
+        try await readEntry(key)
+    }
+
     /// Reads the keys one at a time.
     public func readEntries(_ keys: [String]) async throws -> [String: KVEntry] {
         var result: [String: KVEntry] = [:]

@@ -12,7 +12,7 @@ public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String { "SQLite error \(code): \(message)" }
 }
 
-/// A connection and its cached prepared statements. Used only on its ``DatabaseThread``.
+/// A connection and its cached prepared statements. Used only on its ``WorkerThread``.
 final class SQLiteConnection {
     let handle: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]

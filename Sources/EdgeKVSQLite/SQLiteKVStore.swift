@@ -26,7 +26,7 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
 
     /// The thread all SQLite work runs on. Prefer it for a task that does many KV calls in a row:
     /// `await withTaskExecutorPreference(store.executor) { … }` runs them without a thread hop each.
-    public let executor: DatabaseThread
+    public let executor: WorkerThread
     /// The configuration the store was opened with.
     public let configuration: Configuration
 
@@ -70,7 +70,7 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
     ///   not EdgeKV's (the file is left untouched), and ``SQLiteError`` for other SQLite failures.
     public init(configuration: Configuration) async throws {
         self.configuration = configuration
-        let thread = DatabaseThread(name: "edgekv-sqlite")
+        let thread = WorkerThread(name: "edgekv-sqlite")
         do {
             connection = try await thread.run { try Self.open(configuration) }.value
         } catch {

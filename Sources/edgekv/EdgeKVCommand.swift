@@ -1,6 +1,25 @@
 import ArgumentParser
+import EdgeKV
 
 @main
+enum Main {
+    static func main() async {
+        do {
+            var command = try EdgeKVCommand.parseAsRoot()
+            if var asyncCommand = command as? any AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch let error as KVError where error.code != nil {
+            // A failure Cloudflare's API reported: show its numeric code beside the KV text.
+            EdgeKVCommand.exit(withError: CLIError("\(error) [code: \(error.code!)]"))
+        } catch {
+            EdgeKVCommand.exit(withError: error)
+        }
+    }
+}
+
 struct EdgeKVCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "edgekv",

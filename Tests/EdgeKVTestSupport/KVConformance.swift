@@ -480,23 +480,29 @@ public enum KVConformance {
                 #expect(r.listComplete)
             },
             c("list: paginates keys") { t async throws in
-                for k in ["key1", "key2", "key3"] { try await t.kv.put(k, "v") }
-                let p1 = try await t.kv.list(limit: 2)
-                #expect(names(p1) == ["key1", "key2"])
+                // Page sizes of 10 and more: the REST API's smallest page is 10 keys.
+                let all = (0..<25).map { String(format: "key%02d", $0) }
+                for k in all.shuffled() { try await t.kv.put(k, "v") }
+                let p1 = try await t.kv.list(limit: 10)
+                #expect(names(p1) == Array(all[0..<10]))
                 #expect(!p1.listComplete)
                 let cursor = try #require(p1.cursor)
                 #expect(!cursor.isEmpty)
-                let p2 = try await t.kv.list(limit: 2, cursor: cursor)
-                #expect(names(p2) == ["key3"])
-                #expect(p2.listComplete)
-                #expect(p2.cursor == nil)
+                let p2 = try await t.kv.list(limit: 10, cursor: cursor)
+                #expect(names(p2) == Array(all[10..<20]))
+                #expect(!p2.listComplete)
+                let p3 = try await t.kv.list(limit: 10, cursor: p2.cursor)
+                #expect(names(p3) == Array(all[20..<25]))
+                #expect(p3.listComplete)
+                #expect(p3.cursor == nil)
             },
             c("list: paginates keys matching prefix") { t async throws in
-                for k in ["section1key1", "section1key2", "section1key3", "section2key1"] { try await t.kv.put(k, "v") }
-                let p1 = try await t.kv.list(prefix: "section1", limit: 2)
-                #expect(names(p1) == ["section1key1", "section1key2"])
-                let p2 = try await t.kv.list(prefix: "section1", limit: 2, cursor: p1.cursor)
-                #expect(names(p2) == ["section1key3"])
+                let section1 = (0..<12).map { String(format: "section1key%02d", $0) }
+                for k in section1 + ["section2key1", "section0", "section"] { try await t.kv.put(k, "v") }
+                let p1 = try await t.kv.list(prefix: "section1", limit: 10)
+                #expect(names(p1) == Array(section1[0..<10]))
+                let p2 = try await t.kv.list(prefix: "section1", limit: 10, cursor: p1.cursor)
+                #expect(names(p2) == Array(section1[10..<12]))
                 #expect(p2.listComplete)
             },
             c("list: accepts long prefix") { t async throws in
@@ -508,36 +514,40 @@ public enum KVConformance {
                 }
             },
             c("list: paginates with variable limit") { t async throws in
-                for k in ["key1", "key2", "key3", "key4", "key5"] { try await t.kv.put(k, "v") }
-                let p1 = try await t.kv.list(limit: 1)
-                #expect(names(p1) == ["key1"])
-                let p2 = try await t.kv.list(limit: 3, cursor: p1.cursor)
-                #expect(names(p2) == ["key2", "key3", "key4"])
-                let p3 = try await t.kv.list(limit: 2, cursor: p2.cursor)
-                #expect(names(p3) == ["key5"])
+                let all = (0..<45).map { String(format: "key%02d", $0) }
+                for k in all { try await t.kv.put(k, "v") }
+                let p1 = try await t.kv.list(limit: 10)
+                #expect(names(p1) == Array(all[0..<10]))
+                let p2 = try await t.kv.list(limit: 30, cursor: p1.cursor)
+                #expect(names(p2) == Array(all[10..<40]))
+                let p3 = try await t.kv.list(limit: 20, cursor: p2.cursor)
+                #expect(names(p3) == Array(all[40..<45]))
                 #expect(p3.listComplete)
             },
             c("list: returns keys inserted whilst paginating") { t async throws in
-                for k in ["key1", "key3", "key5"] { try await t.kv.put(k, "v") }
-                let p1 = try await t.kv.list(limit: 2)
-                #expect(names(p1) == ["key1", "key3"])
-                try await t.kv.put("key0", "v")  // behind the cursor: not seen
-                try await t.kv.put("key4", "v")  // ahead of it: seen
-                let p2 = try await t.kv.list(limit: 2, cursor: p1.cursor)
-                #expect(names(p2) == ["key4", "key5"])
+                let odd = (0..<15).map { String(format: "key%02d", $0 * 2 + 1) }  // key01, key03, … key29
+                for k in odd { try await t.kv.put(k, "v") }
+                let p1 = try await t.kv.list(limit: 10)
+                #expect(names(p1) == Array(odd[0..<10]))  // up to key19
+                try await t.kv.put("key00", "v")  // behind the cursor: not seen
+                try await t.kv.put("key20", "v")  // ahead of it: seen
+                let p2 = try await t.kv.list(limit: 10, cursor: p1.cursor)
+                #expect(names(p2) == ["key20"] + Array(odd[10..<15]))
                 #expect(p2.listComplete)
             },
             c("list: cursor is stable when keys are deleted between pages") { t async throws in
-                for i in 0..<10 { try await t.kv.put("k\(i)", "v") }
-                let p1 = try await t.kv.list(limit: 4)
-                #expect(names(p1) == ["k0", "k1", "k2", "k3"])
-                try await t.kv.delete("k3")  // the cursor's own key
-                try await t.kv.delete("k4")
-                try await t.kv.delete("k1")
-                let p2 = try await t.kv.list(limit: 4, cursor: p1.cursor)
-                #expect(names(p2) == ["k5", "k6", "k7", "k8"])
-                let p3 = try await t.kv.list(limit: 4, cursor: p2.cursor)
-                #expect(names(p3) == ["k9"])
+                let all = (0..<30).map { String(format: "k%02d", $0) }
+                for k in all { try await t.kv.put(k, "v") }
+                let p1 = try await t.kv.list(limit: 10)
+                #expect(names(p1) == Array(all[0..<10]))
+                try await t.kv.delete("k09")  // the cursor's own key
+                try await t.kv.delete("k10")
+                try await t.kv.delete("k03")
+                let p2 = try await t.kv.list(limit: 10, cursor: p1.cursor)
+                #expect(names(p2) == Array(all[11..<21]))
+                let p3 = try await t.kv.list(limit: 10, cursor: p2.cursor)
+                #expect(names(p3) == Array(all[21..<30]))
+                #expect(p3.listComplete)
             },
             c("list: ignores expired keys") { t async throws in
                 try await t.kv.put("key1", "v", options: KVPutOptions(expirationTtl: 60))

@@ -22,9 +22,19 @@ struct BulkCommand: AsyncParsableCommand {
         @OptionGroup var state: StateOptions
 
         func run() async throws {
-            let (_, kv) = try await openNamespace(state, namespace)
+            let kv = try await openNamespace(state, namespace)
             let items = try BulkFile.putItems(try readInput(file), file: file, clock: kv.clock)
-            try await kv.writeEntries(items)
+            if namespace.location.remote {
+                // Requests of 1,000 items, as wrangler sends them, with progress on a terminal.
+                var progress = Progress(total: items.count, label: "Writing")
+                for start in stride(from: 0, to: items.count, by: 1000) {
+                    let end = min(items.count, start + 1000)
+                    try await kv.writeEntries(Array(items[start..<end]))
+                    progress.update(end)
+                }
+            } else {
+                try await kv.writeEntries(items)  // one transaction: all or none
+            }
             Output.diagnostic("Wrote \(items.count) key\(items.count == 1 ? "" : "s")")
         }
     }
@@ -43,12 +53,21 @@ struct BulkCommand: AsyncParsableCommand {
 
         func run() async throws {
             let keys = try BulkFile.keys(try readInput(file), file: file, for: .delete)
-            let (_, kv) = try await openNamespace(state, namespace)
+            let kv = try await openNamespace(state, namespace)
             guard Output.confirm("Delete \(keys.count) keys?", force: force) else {
                 Output.diagnostic("Not deleted.")
                 throw ExitCode(1)
             }
-            try await kv.deleteEntries(keys)
+            if namespace.location.remote {
+                var progress = Progress(total: keys.count, label: "Deleting")
+                for start in stride(from: 0, to: keys.count, by: 10_000) {
+                    let end = min(keys.count, start + 10_000)
+                    try await kv.deleteEntries(Array(keys[start..<end]))
+                    progress.update(end)
+                }
+            } else {
+                try await kv.deleteEntries(keys)
+            }
             Output.diagnostic("Deleted \(keys.count) key\(keys.count == 1 ? "" : "s")")
         }
     }
@@ -67,7 +86,7 @@ struct BulkCommand: AsyncParsableCommand {
 
         func run() async throws {
             let keys = try BulkFile.keys(try readInput(file), file: file, for: .get)
-            let (_, kv) = try await openNamespace(state, namespace)
+            let kv = try await openNamespace(state, namespace)
             var result: [String: JSONValue] = [:]
             for start in stride(from: 0, to: keys.count, by: KVLimits.maxBulkKeys) {
                 let chunk = Array(keys[start..<min(keys.count, start + KVLimits.maxBulkKeys)])

@@ -41,7 +41,7 @@ struct KeyCommand: AsyncParsableCommand {
                 bytes = Array((value ?? "").utf8)
             }
             let meta = try metadata.map { try Output.parseJSON($0, what: "--metadata") }
-            let (_, kv) = try await openNamespace(state, namespace)
+            let kv = try await openNamespace(state, namespace)
             try await kv.put(
                 key, bytes: bytes, options: KVPutOptions(expiration: expiration, expirationTtl: ttl, metadata: meta))
         }
@@ -61,9 +61,9 @@ struct KeyCommand: AsyncParsableCommand {
         @OptionGroup var state: StateOptions
 
         func run() async throws {
-            let (_, kv) = try await openNamespace(state, namespace)
+            let kv = try await openNamespace(state, namespace)
             try KVValidation.validateKey(key, for: .get)
-            guard let entry = try await kv.readEntry(key) else {
+            guard let entry = try await withMetadata ? kv.readEntry(key) : kv.readValue(key) else {
                 Output.diagnostic("Value not found")
                 throw ExitCode(1)
             }
@@ -97,7 +97,7 @@ struct KeyCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let (_, kv) = try await openNamespace(state, namespace)
+            let kv = try await openNamespace(state, namespace)
             if let limit {
                 let page = try await kv.list(prefix: prefix, limit: limit, cursor: cursor)
                 try Output.printJSON(Page(keys: page.keys, listComplete: page.listComplete, cursor: page.cursor))
@@ -132,7 +132,7 @@ struct KeyCommand: AsyncParsableCommand {
         @OptionGroup var state: StateOptions
 
         func run() async throws {
-            let (_, kv) = try await openNamespace(state, namespace)
+            let kv = try await openNamespace(state, namespace)
             try await kv.delete(key)
         }
     }

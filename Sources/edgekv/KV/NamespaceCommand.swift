@@ -13,10 +13,10 @@ struct NamespaceCommand: AsyncParsableCommand {
     struct List: AsyncParsableCommand {
         static let configuration = CommandConfiguration(abstract: "Print the namespaces as a JSON array.")
         @OptionGroup var state: StateOptions
-        @Flag(help: "Use local state (the default).") var local = false
+        @OptionGroup var location: LocationOptions
 
         func run() async throws {
-            let store = try await state.openStore()
+            let store = try await state.openManager(location)
             try Output.printJSON(try await store.listNamespaces())
         }
     }
@@ -27,10 +27,10 @@ struct NamespaceCommand: AsyncParsableCommand {
             discussion: "Titles are unique; the new id is a fresh 32-hex-digit string.")
         @Argument(help: "The namespace title.") var title: String
         @OptionGroup var state: StateOptions
-        @Flag(help: "Use local state (the default).") var local = false
+        @OptionGroup var location: LocationOptions
 
         func run() async throws {
-            let store = try await state.openStore()
+            let store = try await state.openManager(location)
             let info = try await store.createNamespace(title: title)
             print("Created KV namespace \"\(info.title)\" with id \(info.id)")
             print("Add it to your wrangler.toml:\n[[kv_namespaces]]\nbinding = \"<BINDING>\"\nid = \"\(info.id)\"")
@@ -42,10 +42,10 @@ struct NamespaceCommand: AsyncParsableCommand {
         @Argument(help: "The namespace id.") var id: String
         @Argument(help: "The new title.") var title: String
         @OptionGroup var state: StateOptions
-        @Flag(help: "Use local state (the default).") var local = false
+        @OptionGroup var location: LocationOptions
 
         func run() async throws {
-            let store = try await state.openStore()
+            let store = try await state.openManager(location)
             try await store.renameNamespace(id: id, title: title)
             print("Renamed KV namespace \(id) to \"\(title)\"")
         }
@@ -58,10 +58,10 @@ struct NamespaceCommand: AsyncParsableCommand {
         @Argument(help: "The namespace id.") var id: String
         @Flag(name: [.long, .customShort("f")], help: "Do not ask for confirmation.") var force = false
         @OptionGroup var state: StateOptions
-        @Flag(help: "Use local state (the default).") var local = false
+        @OptionGroup var location: LocationOptions
 
         func run() async throws {
-            let store = try await state.openStore()
+            let store = try await state.openManager(location)
             guard let info = try await store.namespaceInfo(id: id) else { throw KVNamespaceError.notFound(id) }
             guard Output.confirm("Delete KV namespace \"\(info.title)\" (\(id)) and all its keys?", force: force) else {
                 Output.diagnostic("Not deleted.")

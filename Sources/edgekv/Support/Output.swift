@@ -79,3 +79,25 @@ enum Output {
         }
     }
 }
+
+/// Progress on stderr for long work, shown only when stderr is a terminal.
+struct Progress {
+    let total: Int
+    let label: String
+    let enabled = Output.stderrIsTerminal
+    private var lastDraw = ContinuousClock.now - .seconds(1)
+
+    init(total: Int, label: String) {
+        self.total = total
+        self.label = label
+    }
+
+    mutating func update(_ done: Int) {
+        guard enabled, total > 0 else { return }
+        let now = ContinuousClock.now
+        guard done == total || now - lastDraw > .milliseconds(100) else { return }
+        lastDraw = now
+        FileHandle.standardError.write(Data("\r\(label) \(done)/\(total)".utf8))
+        if done == total { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+}

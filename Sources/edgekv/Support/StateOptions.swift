@@ -1,6 +1,7 @@
 import ArgumentParser
 import EdgeConfig
 import EdgeKV
+import EdgeKVCloudflare
 import EdgeKVSQLite
 import Foundation
 
@@ -42,6 +43,29 @@ struct StateOptions: ParsableArguments {
     func openStore() async throws -> SQLiteKVStore {
         try await SQLiteKVStore(directory: persistTo)
     }
+
+    /// The local state, or Workers KV through the REST client (configured from CLOUDFLARE_* variables).
+    func openManager(_ location: LocationOptions) async throws -> any KVNamespaceManager {
+        guard location.remote else { return try await openStore() }
+        return CloudflareClient(configuration: try CloudflareConfiguration.fromEnvironment())
+    }
+}
+
+/// Local state (the default) or Workers KV.
+struct LocationOptions: ParsableArguments {
+    @Flag(help: "Use local state (the default).")
+    var local = false
+
+    @Flag(
+        help: """
+            Use Workers KV through Cloudflare's API (CLOUDFLARE_API_TOKEN or CLOUDFLARE_API_KEY + CLOUDFLARE_EMAIL, \
+            CLOUDFLARE_ACCOUNT_ID, CLOUDFLARE_API_BASE_URL).
+            """)
+    var remote = false
+
+    func validate() throws {
+        if local && remote { throw ValidationError("--local and --remote cannot be used together.") }
+    }
 }
 
 /// Which namespace a key command works on.
@@ -55,8 +79,7 @@ struct NamespaceOptions: ParsableArguments {
     @Flag(help: "Use the binding's preview_id (an error when it has none).")
     var preview = false
 
-    @Flag(help: "Use local state (the default).")
-    var local = false
+    @OptionGroup var location: LocationOptions
 
     func validate() throws {
         if binding != nil && namespaceId != nil {
@@ -68,13 +91,19 @@ struct NamespaceOptions: ParsableArguments {
         if namespaceId?.isEmpty == true { throw ValidationError("--namespace-id must not be empty.") }
     }
 
-    /// The local namespace id: --namespace-id as given; for a binding, `preview_id ?? id ?? binding` from the
+    /// The namespace id: --namespace-id as given; for a binding locally, `preview_id ?? id ?? binding` from the
     /// config — the namespace `wrangler dev` and `edgekv serve` use, so what the CLI writes is what a local server
-    /// reads — or preview_id with --preview; without a config the binding name itself.
+    /// reads — and remotely its `id`; preview_id with --preview; without a config (locally) the binding name.
     func resolveID(config: WranglerConfig?) throws -> String {
         if let namespaceId { return namespaceId }
         guard let binding else { throw ValidationError("Specify --binding or --namespace-id.") }
-        guard let config else { return binding }
+        guard let config else {
+            if location.remote {
+                throw CLIError(
+                    "--remote --binding \(binding) needs a wrangler config with kv_namespaces; or give --namespace-id")
+            }
+            return binding
+        }
         guard let entry = config.namespaceBinding(named: binding) else {
             let known = config.kvNamespaces.map(\.binding)
             let file = config.fileURL?.lastPathComponent ?? "the config"
@@ -88,14 +117,18 @@ struct NamespaceOptions: ParsableArguments {
             }
             return previewId
         }
+        if location.remote {
+            guard let id = entry.id else {
+                throw CLIError("the binding \"\(binding)\" has no id; add the namespace id to its kv_namespaces entry")
+            }
+            return id
+        }
         return entry.devNamespaceId
     }
 }
 
-/// Opens the namespace the options name.
-func openNamespace(_ state: StateOptions, _ options: NamespaceOptions) async throws -> (SQLiteKVStore, any KVNamespace)
-{
+/// Opens the namespace the options name, locally or remotely.
+func openNamespace(_ state: StateOptions, _ options: NamespaceOptions) async throws -> any KVNamespace {
     let id = try options.resolveID(config: try state.loadConfig())
-    let store = try await state.openStore()
-    return (store, store.namespace(id: id))
+    return try await state.openManager(options.location).namespace(id: id)
 }

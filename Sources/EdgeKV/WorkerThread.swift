@@ -1,11 +1,11 @@
 import Foundation
 
-/// One dedicated thread that owns a SQLite connection and runs everything that touches it.
+/// One dedicated thread for blocking C calls (a SQLite connection, a curl handle), behind async functions.
 ///
-/// SQLite calls block (on disk, and on `busy_timeout` while another process writes), so they never run on
-/// Swift's cooperative pool: callers hop here and back. The thread is also a `TaskExecutor`: a task that
-/// prefers it (`withTaskExecutorPreference(store.executor)`) runs its KV calls inline, without the hop.
-public final class DatabaseThread: TaskExecutor, @unchecked Sendable {
+/// Blocking calls never run on Swift's cooperative pool: callers hop here and back. The thread is also a
+/// `TaskExecutor`: a task that prefers it (`withTaskExecutorPreference(store.executor)`) runs its calls inline,
+/// without the hop.
+public final class WorkerThread: TaskExecutor, @unchecked Sendable {
     // @unchecked: `queue`, `stopping` and `threadID` are only touched with `lock` held (threadID is written once,
     // before `init` returns, and read-only afterwards).
     private var lock = pthread_mutex_t()
@@ -23,7 +23,8 @@ public final class DatabaseThread: TaskExecutor, @unchecked Sendable {
         case job(UnownedJob)
     }
 
-    init(name: String) {
+    /// Starts the thread.
+    public init(name: String) {
         pthread_mutex_init(&lock, nil)
         pthread_cond_init(&condition, nil)
         let thread = Thread { [unowned self] in self.loop() }
@@ -41,7 +42,7 @@ public final class DatabaseThread: TaskExecutor, @unchecked Sendable {
     }
 
     /// True when the caller is running on this thread.
-    var isCurrent: Bool {
+    public var isCurrent: Bool {
         guard let threadID else { return false }
         return pthread_equal(pthread_self(), threadID) != 0
     }
@@ -88,7 +89,7 @@ public final class DatabaseThread: TaskExecutor, @unchecked Sendable {
     }
 
     /// Runs `body` on this thread and returns its result; inline when already on it.
-    func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
+    public func run<T: Sendable>(_ body: @escaping @Sendable () throws -> T) async throws -> T {
         if isCurrent { return try body() }
         return try await withCheckedThrowingContinuation { continuation in
             submit(
@@ -100,7 +101,7 @@ public final class DatabaseThread: TaskExecutor, @unchecked Sendable {
     }
 
     /// Lets queued work finish, then ends the thread.
-    func stop() {
+    public func stop() {
         pthread_mutex_lock(&lock)
         stopping = true
         pthread_cond_broadcast(&condition)

@@ -1,0 +1,206 @@
+import EdgeKV
+import Foundation
+
+/// A Workers KV namespace reached through the REST API: the same ``KVNamespace`` contract as the local emulator,
+/// so session stores and user code switch from local to remote without a change.
+///
+/// Reads of a value without metadata take one request; `getWithMetadata` takes two (the value, then the
+/// metadata). Bulk reads use `/bulk/get` (text values), bulk writes and deletes the bulk endpoints.
+public struct CloudflareKVNamespace: KVNamespace {
+    /// The client.
+    public let client: CloudflareClient
+    /// The namespace id.
+    public let id: String
+    /// The clock the binding's checks read (the service decides expiry on its own clock).
+    public let clock: any KVClock
+
+    /// Creates a namespace handle.
+    public init(client: CloudflareClient, id: String, clock: any KVClock = SystemClock()) {
+        self.client = client
+        self.id = id
+        self.clock = clock
+    }
+
+    /// Runs a call, turning the service's answers into the binding's errors.
+    func mapped<T>(_ operation: KVOperation, _ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as CloudflareAPIError {
+            if error.code == 10013 { throw KVNamespaceError.notFound(id) }
+            if (400..<500).contains(error.status) && error.status != 401 && error.status != 403 {
+                var kvError = KVError(operation, status: error.status, error.message)
+                kvError.code = error.code
+                throw kvError
+            }
+            throw error
+        }
+    }
+
+    /// Reads the value and then its metadata.
+    public func readEntry(_ key: String) async throws -> KVEntry? {
+        try await mapped(.get) {
+            guard let (value, expiration) = try await client.readValue(namespaceID: id, key: key) else { return nil }
+            // The key can vanish between the two requests: then it is gone.
+            guard let metadata = try await client.readMetadata(namespaceID: id, key: key) else { return nil }
+            return KVEntry(value: value, metadata: metadata == .null ? nil : metadata, expiration: expiration)
+        }
+    }
+
+    /// Reads the value alone: one request.
+    public func readValue(_ key: String) async throws -> KVEntry? {
+        try await mapped(.get) {
+            try await client.readValue(namespaceID: id, key: key).map {
+                KVEntry(value: $0.value, expiration: $0.expiration)
+            }
+        }
+    }
+
+    /// Reads up to 100 keys with one `/bulk/get` per 100 (values as text).
+    public func readEntries(_ keys: [String]) async throws -> [String: KVEntry] {
+        try await mapped(.getBulk) {
+            var result: [String: KVEntry] = [:]
+            let unique = Array(Set(keys))
+            for start in stride(from: 0, to: unique.count, by: KVLimits.maxBulkKeys) {
+                let chunk = Array(unique[start..<min(unique.count, start + KVLimits.maxBulkKeys)])
+                result.merge(try await client.bulkGet(namespaceID: id, keys: chunk)) { a, _ in a }
+            }
+            return result
+        }
+    }
+
+    /// Writes one value (multipart when there is metadata).
+    public func writeEntry(_ key: String, _ write: KVWrite) async throws {
+        try await mapped(.put) {
+            try await client.writeValue(
+                namespaceID: id, key: key, value: write.value, metadata: write.metadata, expiration: write.expiration,
+                expirationTtl: write.expirationTtl)
+        }
+    }
+
+    /// Writes through `/bulk` in requests within 10,000 items and 100 MB.
+    /// - Throws: ``CloudflareBulkError`` listing the keys that did not land.
+    public func writeEntries(_ writes: [(key: String, write: KVWrite)]) async throws {
+        let items = writes.map {
+            CloudflareClient.BulkWriteItem(
+                key: $0.key, value: $0.write.value, expiration: $0.write.expiration,
+                expirationTtl: $0.write.expirationTtl, metadata: $0.write.metadata)
+        }
+        try await mapped(.put) {
+            var failed: [String] = []
+            for chunk in Self.chunks(items) {
+                failed += try await client.bulkWrite(namespaceID: id, items: chunk).unsuccessfulKeys
+            }
+            if !failed.isEmpty { throw CloudflareBulkError(unsuccessfulKeys: failed) }
+        }
+    }
+
+    /// Splits bulk items into requests of at most 10,000 items and about 100 MB of JSON.
+    static func chunks(_ items: [CloudflareClient.BulkWriteItem]) -> [[CloudflareClient.BulkWriteItem]] {
+        var chunks: [[CloudflareClient.BulkWriteItem]] = []
+        var current: [CloudflareClient.BulkWriteItem] = []
+        var bytes = 0
+        for item in items {
+            // base64 grows binary values by a third; keys, metadata and framing add a little.
+            let size =
+                item.value.count * 4 / 3 + item.key.utf8.count + (item.metadata?.serialized.utf8.count ?? 0) + 128
+            if !current.isEmpty && (current.count == 10_000 || bytes + size > 95_000_000) {
+                chunks.append(current)
+                current = []
+                bytes = 0
+            }
+            current.append(item)
+            bytes += size
+        }
+        if !current.isEmpty { chunks.append(current) }
+        return chunks
+    }
+
+    /// Deletes one key.
+    public func deleteEntry(_ key: String) async throws {
+        try await mapped(.delete) { try await client.deleteValue(namespaceID: id, key: key) }
+    }
+
+    /// Deletes through `/bulk/delete` in requests of at most 10,000 keys.
+    /// - Throws: ``CloudflareBulkError`` listing the keys that were not deleted.
+    public func deleteEntries(_ keys: [String]) async throws {
+        try await mapped(.delete) {
+            var failed: [String] = []
+            for start in stride(from: 0, to: keys.count, by: 10_000) {
+                let chunk = Array(keys[start..<min(keys.count, start + 10_000)])
+                failed += try await client.bulkDelete(namespaceID: id, keys: chunk).unsuccessfulKeys
+            }
+            if !failed.isEmpty { throw CloudflareBulkError(unsuccessfulKeys: failed) }
+        }
+    }
+
+    /// Lists a page through the keys endpoint (whose smallest page is 10 keys).
+    public func listEntries(_ request: KVListRequest) async throws -> KVListResult {
+        try await mapped(.get) {
+            try await client.listKeys(
+                namespaceID: id, prefix: request.prefix, limit: max(10, request.limit), cursor: request.cursor)
+        }
+    }
+}
+
+/// Keys a bulk request reported as not written or not deleted.
+public struct CloudflareBulkError: Error, Sendable, CustomStringConvertible {
+    /// The keys, to retry.
+    public let unsuccessfulKeys: [String]
+
+    /// `3 keys did not land: a, b, c`.
+    public var description: String {
+        let shown = unsuccessfulKeys.prefix(20).joined(separator: ", ")
+        let more = unsuccessfulKeys.count > 20 ? ", …" : ""
+        return "\(unsuccessfulKeys.count) key\(unsuccessfulKeys.count == 1 ? "" : "s") did not land: \(shown)\(more)"
+    }
+}
+
+extension CloudflareClient: KVNamespaceManager {
+    /// Creates a namespace.
+    public func createNamespace(title: String) async throws -> KVNamespaceInfo {
+        try Self.validateTitle(title)
+        return try await mappedNamespace {
+            try Self.namespace(try await json("POST", url(""), body: ["title": .string(title)]).result)
+        }
+    }
+
+    /// Every namespace, ordered by title.
+    public func listNamespaces() async throws -> [KVNamespaceInfo] {
+        var all: [KVNamespaceInfo] = []
+        for try await info in namespaces() { all.append(info) }
+        return all.sorted { $0.title == $1.title ? $0.id < $1.id : $0.title < $1.title }
+    }
+
+    /// The namespace with this id, or nil.
+    public func namespaceInfo(id: String) async throws -> KVNamespaceInfo? {
+        do {
+            return try await getNamespace(id: id)
+        } catch let error as CloudflareAPIError where error.code == 10013 || error.status == 404 {
+            return nil
+        }
+    }
+
+    /// Renames a namespace.
+    public func renameNamespace(id: String, title: String) async throws {
+        try Self.validateTitle(title)
+        _ = try await mappedNamespace {
+            try await json("PUT", url("/\(Self.segment(id))"), body: ["title": .string(title)])
+        }
+    }
+
+    /// Deletes a namespace.
+    public func deleteNamespace(id: String) async throws {
+        _ = try await mappedNamespace { try await json("DELETE", url("/\(Self.segment(id))")) }
+    }
+
+    /// The namespace for reads and writes.
+    public func namespace(id: String) -> any KVNamespace { CloudflareKVNamespace(client: self, id: id) }
+
+    func mappedNamespace<T>(_ body: () async throws -> T) async throws -> T {
+        do {
+            return try await body()
+        } catch let error as CloudflareAPIError where error.code == 10013 || error.code == 10014 {
+            throw KVNamespaceError(code: error.code!, status: error.status, message: error.message)
+        }
+    }
+}
