@@ -18,6 +18,8 @@ let package = Package(
         .library(name: "EdgeSession", targets: ["EdgeSession"]),
         .library(name: "EdgeKVAPI", targets: ["EdgeKVAPI"]),
         .library(name: "EdgeKVCloudflare", targets: ["EdgeKVCloudflare"]),
+        .library(name: "EdgeReplay", targets: ["EdgeReplay"]),
+        .library(name: "EdgeKVConsistency", targets: ["EdgeKVConsistency"]),
         .executable(name: "edgekv", targets: ["edgekv"]),
     ],
     dependencies: [
@@ -73,6 +75,14 @@ let package = Package(
             dependencies: ["Edge", "EdgeKV", "CHiredis", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "EdgeKVCloudflare", dependencies: ["EdgeKV", "CCurl"]),
+        .target(name: "EdgeKVConsistency", dependencies: ["EdgeKV"]),
+        .target(
+            name: "EdgeReplay",
+            dependencies: [
+                "Edge", "EdgeKV", "EdgeKVSQLite", "EdgeKVConsistency",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]
+        ),
         .executableTarget(
             name: "edgekv",
             dependencies: [
@@ -86,6 +96,8 @@ let package = Package(
         .testTarget(
             name: "EdgeKVSQLiteTests", dependencies: ["EdgeKVSQLite", "EdgeKVTestSupport", "CSQLite", "KVWriter"]),
         .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig"]),
+        .testTarget(
+            name: "EdgeKVConsistencyTests", dependencies: ["EdgeKVConsistency", "EdgeKVSQLite", "EdgeKVTestSupport"]),
         .testTarget(
             name: "EdgeKVCloudflareTests",
             dependencies: ["EdgeKVCloudflare", "EdgeKVAPI", "EdgeHTTP", "Edge", "EdgeKVSQLite", "EdgeKVTestSupport"]),

@@ -15,7 +15,7 @@ enum Envelope {
     static func failure(_ error: APIError, headers: HTTPFields = [:]) -> Response {
         let body: JSONValue = [
             "success": false, "errors": [["code": .int(Int64(error.code)), "message": .string(error.message)]],
-            "messages": [], "result": nil,
+            "messages": [], "result": .null,
         ]
         return json(body, status: HTTPResponse.Status(code: error.status), headers: headers)
     }

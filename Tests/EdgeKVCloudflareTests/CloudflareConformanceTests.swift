@@ -7,6 +7,7 @@ import EdgeKVSQLite
 import EdgeKVTestSupport
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 /// The KV conformance suite through the REST client, over a real socket, against the local REST API app.
@@ -19,7 +20,12 @@ import Testing
     @Test(arguments: KVConformance.cases)
     func overHTTP(_ c: KVConformanceCase) async throws {
         let servers = ServerBox()
-        defer { servers.stopAll() }
+        let outcome = await Result(catching: { try await run(c, servers: servers) })
+        await servers.stopAll()
+        try outcome.get()
+    }
+
+    func run(_ c: KVConformanceCase, servers: ServerBox) async throws {
         try await c.run { clock in
             let store = try await SQLiteKVStore(inMemoryWithClock: clock)
             let api = KVAPI(namespaces: store, configuration: KVAPI.Configuration(token: "conformance-token"))
@@ -42,23 +48,20 @@ import Testing
 }
 
 /// Servers started by a case, stopped when it ends.
-final class ServerBox: @unchecked Sendable {
-    // @unchecked: only touched from the test's own task.
-    private var servers: [RunningEdgeServer] = []
-    func add(_ server: RunningEdgeServer) { servers.append(server) }
-    func stopAll() {
-        let all = servers
-        let done = DispatchSemaphoreBox()
-        Task {
-            for s in all { try? await s.stop() }
-            done.signal()
-        }
-        done.wait()
+final class ServerBox: Sendable {
+    private let servers = Mutex<[RunningEdgeServer]>([])
+    func add(_ server: RunningEdgeServer) { servers.withLock { $0.append(server) } }
+    func stopAll() async {
+        for server in servers.withLock({ $0 }) { try? await server.stop() }
     }
 }
 
-final class DispatchSemaphoreBox: Sendable {
-    private let semaphore = DispatchSemaphore(value: 0)
-    func signal() { semaphore.signal() }
-    func wait() { semaphore.wait() }
+extension Result where Failure == any Error {
+    init(catching body: () async throws -> Success) async {
+        do {
+            self = .success(try await body())
+        } catch {
+            self = .failure(error)
+        }
+    }
 }

@@ -455,12 +455,12 @@ public enum KVConformance {
             },
             c("list: lists keys with metadata") { t async throws in
                 try await t.kv.put("key1", "v", options: KVPutOptions(metadata: ["testing": true]))
-                try await t.kv.put("key2", "v", options: KVPutOptions(metadata: [1, "two", nil, 3.5]))
+                try await t.kv.put("key2", "v", options: KVPutOptions(metadata: [1, "two", .null, 3.5]))
                 try await t.kv.put("key3", "v")
                 #expect(
                     try await t.kv.list().keys == [
                         KVListKey(name: "key1", metadata: ["testing": true]),
-                        KVListKey(name: "key2", metadata: [1, "two", nil, 3.5]), KVListKey(name: "key3"),
+                        KVListKey(name: "key2", metadata: [1, "two", .null, 3.5]), KVListKey(name: "key3"),
                     ])
             },
             c("list: lists keys with expiration and metadata") { t async throws in

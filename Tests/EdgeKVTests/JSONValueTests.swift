@@ -22,14 +22,14 @@ import Testing
     }
 
     @Test func serialisesLikeJSONStringify() {
-        let value: JSONValue = ["b": [1, 2.5, "x\"\\/\u{01}"], "a": nil, "c": true, "d": 1e21, "e": 3.0]
+        let value: JSONValue = ["b": [1, 2.5, "x\"\\/\u{01}"], "a": .null, "c": true, "d": 1e21, "e": 3.0]
         #expect(value.serialized == #"{"a":null,"b":[1,2.5,"x\"\\/\u0001"],"c":true,"d":1e+21,"e":3}"#)
         #expect(JSONValue.string("line\nbreak\ttab").serialized == #""line\nbreak\ttab""#)
         #expect(JSONValue.double(.nan).serialized == "null")
     }
 
     @Test func roundTripsThroughCodable() throws {
-        let value: JSONValue = ["n": 1, "f": 0.25, "s": "é", "l": [true, nil], "o": ["k": "v"]]
+        let value: JSONValue = ["n": 1, "f": 0.25, "s": "é", "l": [true, .null], "o": ["k": "v"]]
         let encoded = try JSONEncoderRoundTrip.encode(value)
         #expect(try JSONValue(parsing: encoded) == value)
     }

@@ -1,0 +1,102 @@
+import Edge
+import Foundation
+
+/// A browser-like cookie jar for one origin: stores `Set-Cookie`, honours `Max-Age`, `Expires` and deletion
+/// against the virtual clock, and sends the live cookies back in a `Cookie` header.
+public struct CookieJar: Sendable {
+    struct Entry: Sendable {
+        var value: String
+        var expiresAtMilliseconds: Int64?
+    }
+
+    private var entries: [(name: String, entry: Entry)] = []
+
+    /// An empty jar.
+    public init() {}
+
+    /// The raw value held for `name` at `now`, if any.
+    public func value(_ name: String, nowMilliseconds: Int64) -> String? {
+        guard let e = entries.first(where: { $0.name == name })?.entry else { return nil }
+        if let expires = e.expiresAtMilliseconds, expires <= nowMilliseconds { return nil }
+        return e.value
+    }
+
+    /// Sets a cookie to a raw value (no expiry), or drops it with nil.
+    public mutating func set(_ name: String, _ value: String?) {
+        entries.removeAll { $0.name == name }
+        if let value { entries.append((name, Entry(value: value, expiresAtMilliseconds: nil))) }
+    }
+
+    /// Applies one `Set-Cookie` header value received at `now`.
+    public mutating func apply(setCookie header: String, nowMilliseconds: Int64) {
+        guard let parsed = ParsedSetCookie(header) else { return }
+        entries.removeAll { $0.name == parsed.name }
+        var expires: Int64?
+        if let maxAge = parsed.maxAge {
+            if maxAge <= 0 { return }
+            expires = nowMilliseconds + maxAge * 1000
+        } else if let date = parsed.expires {
+            let ms = Int64(date.timeIntervalSince1970 * 1000)
+            if ms <= nowMilliseconds { return }
+            expires = ms
+        }
+        entries.append((parsed.name, Entry(value: parsed.value, expiresAtMilliseconds: expires)))
+    }
+
+    /// The `Cookie` header to send at `now`, or nil when no cookie is live.
+    public func header(nowMilliseconds: Int64) -> String? {
+        let live = entries.filter { e in e.entry.expiresAtMilliseconds.map { $0 > nowMilliseconds } ?? true }
+        guard !live.isEmpty else { return nil }
+        return live.map { "\($0.name)=\($0.entry.value)" }.joined(separator: "; ")
+    }
+}
+
+/// The parts of a `Set-Cookie` header value.
+public struct ParsedSetCookie: Sendable, Hashable {
+    /// The name.
+    public var name: String
+    /// The raw value.
+    public var value: String
+    /// Max-Age in seconds.
+    public var maxAge: Int64?
+    /// Expires.
+    public var expires: Date?
+    /// Path.
+    public var path: String?
+    /// SameSite.
+    public var sameSite: String?
+    /// HttpOnly.
+    public var httpOnly = false
+    /// Secure.
+    public var secure = false
+
+    /// Parses a header value; nil when it has no `name=`.
+    public init?(_ header: String) {
+        let parts = header.split(separator: ";", omittingEmptySubsequences: false)
+        guard let first = parts.first, let eq = first.firstIndex(of: "=") else { return nil }
+        name = first[..<eq].trimmingCharacters(in: .whitespaces)
+        value = first[first.index(after: eq)...].trimmingCharacters(in: .whitespaces)
+        guard !name.isEmpty else { return nil }
+        for attribute in parts.dropFirst() {
+            let pair = attribute.split(separator: "=", maxSplits: 1)
+            let key = pair.first.map { $0.trimmingCharacters(in: .whitespaces).lowercased() } ?? ""
+            let v = pair.count > 1 ? pair[1].trimmingCharacters(in: .whitespaces) : ""
+            switch key {
+            case "max-age": maxAge = Int64(v)
+            case "expires": expires = HTTPDate.parse(v)
+            case "path": path = v
+            case "samesite": sameSite = v
+            case "httponly": httpOnly = true
+            case "secure": secure = true
+            default: break
+            }
+        }
+    }
+
+    /// Whether this header deletes the cookie.
+    public func deletes(nowMilliseconds: Int64) -> Bool {
+        if let maxAge { return maxAge <= 0 }
+        if let expires { return Int64(expires.timeIntervalSince1970 * 1000) <= nowMilliseconds }
+        return false
+    }
+}

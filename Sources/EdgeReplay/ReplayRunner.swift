@@ -1,0 +1,262 @@
+import Edge
+import EdgeKV
+import EdgeKVSQLite
+import Foundation
+import HTTPTypes
+
+#if canImport(FoundationNetworking)
+import FoundationNetworking
+#endif
+
+/// Runs fixtures: in-process on fresh state with a virtual clock, or over HTTP against any server.
+public struct ReplayRunner: Sendable {
+    /// Where requests go.
+    public enum Target: Sendable {
+        /// In-process, against the fixture's app, on fresh in-memory KV state.
+        case inProcess
+        /// Over HTTP to a running server (`http://127.0.0.1:8787`); steps that need in-process state are skipped.
+        case http(baseURL: String)
+    }
+
+    /// Apps by name.
+    public var apps: [String: ReplayApp]
+    /// Where requests go.
+    public var target: Target
+
+    /// Creates a runner.
+    public init(apps: [ReplayApp], target: Target = .inProcess) {
+        self.apps = Dictionary(apps.map { ($0.name, $0) }) { a, _ in a }
+        self.target = target
+    }
+
+    /// Runs one fixture.
+    public func run(_ fixture: Fixture) async -> ReplayResult {
+        let start = ContinuousClock.now
+        var result = ReplayResult(
+            name: fixture.name, file: fixture.file, outcome: .passed, failures: [], duration: .zero)
+        do {
+            switch target {
+            case .inProcess: result.failures = try await runInProcess(fixture)
+            case .http(let base):
+                if let reason = Self.needsInProcess(fixture) {
+                    result.outcome = .skipped(reason: reason)
+                } else {
+                    result.failures = try await runHTTP(fixture, base: base)
+                }
+            }
+        } catch {
+            result.failures.append("could not run: \(error)")
+        }
+        if !result.failures.isEmpty { result.outcome = .failed }
+        result.duration = ContinuousClock.now - start
+        return result
+    }
+
+    /// Why a fixture cannot run against a remote server, or nil when it can.
+    static func needsInProcess(_ fixture: Fixture) -> String? {
+        if !fixture.vars.isEmpty { return "sets env vars (the server has its own env)" }
+        if !fixture.kv.isEmpty { return "seeds KV (needs in-process state)" }
+        if fixture.consistency != nil { return "uses the consistency simulator (in-process only)" }
+        if let i = fixture.steps.firstIndex(where: { $0.needsInProcessState }) {
+            return "steps[\(i)] needs the in-process clock, KV or locations"
+        }
+        return nil
+    }
+
+    // MARK: In-process
+
+    func runInProcess(_ fixture: Fixture) async throws -> [String] {
+        guard let app = apps[fixture.app] else {
+            throw FixtureError(
+                description:
+                    "app: unknown app \"\(fixture.app)\" (known: \(apps.keys.sorted().joined(separator: ", ")))")
+        }
+        if fixture.consistency != nil {
+            throw FixtureError(description: "consistency: this runner has no consistency simulator")
+        }
+        let clock = ManualClock(seconds: fixture.now)
+        let store = try await SQLiteKVStore(inMemoryWithClock: clock)
+        var namespaces: [String: any KVNamespace] = [:]
+        for binding in Set(app.kvBindings).union(fixture.kv.keys) { namespaces[binding] = store.namespace(id: binding) }
+        for (binding, entries) in fixture.kv {
+            try await namespaces[binding]!.writeEntries(
+                entries.map { ($0.key, KVWrite(value: $0.value, metadata: $0.metadata, expiration: $0.expiration)) })
+        }
+        let env = try Env(kv: namespaces, vars: fixture.vars)
+        let runtime = app.makeRuntime(clock)
+        var jar = CookieJar()
+        var failures: [String] = []
+        for (index, step) in fixture.steps.enumerated() {
+            let where_ = "steps[\(index)]"
+            switch step {
+            case .advance(let seconds): clock.advance(seconds: seconds)
+            case .cookies(let edits):
+                for (name, value) in edits { jar.set(name, value) }
+            case .expectKV(let specs):
+                for (binding, spec) in specs.sorted(by: { $0.key < $1.key }) {
+                    guard let kv = namespaces[binding] else {
+                        failures.append("\(where_).expectKV.\(binding): no such KV binding")
+                        continue
+                    }
+                    failures += try await Self.checkKV(kv, spec, path: "\(where_).expectKV.\(binding)")
+                }
+            case .request(let request, let expect):
+                let now = clock.nowMilliseconds()
+                let edgeRequest = Self.edgeRequest(request, cookie: jar.header(nowMilliseconds: now))
+                let response = await runtime.handle(edgeRequest, env: env, clock: clock, awaitBackgroundWork: true)
+                let body = try await response.body.collect()
+                let replay = ReplayResponse(
+                    status: response.status.code, headers: response.headers.map { ($0.name.rawName, $0.value) },
+                    body: body)
+                failures += check(expect, replay, jar: &jar, now: now, step: where_, request: request)
+            }
+        }
+        return failures
+    }
+
+    func check(
+        _ expect: Fixture.Expectation?, _ response: ReplayResponse, jar: inout CookieJar, now: Int64, step: String,
+        request: Fixture.RequestStep
+    ) -> [String] {
+        let before = jar
+        for cookie in response.headers where cookie.name.lowercased() == "set-cookie" {
+            jar.apply(setCookie: cookie.value, nowMilliseconds: now)
+        }
+        guard let expect else { return [] }
+        return ExpectationMatcher.check(
+            expect, response, previousCookies: { before.value($0, nowMilliseconds: now) }, nowMilliseconds: now
+        ).map { "\(step) (\(request.method) \(request.path)): expect.\($0)" }
+    }
+
+    static func edgeRequest(_ r: Fixture.RequestStep, cookie: String?) -> Edge.Request {
+        var headers = HTTPFields()
+        for (name, value) in r.headers {
+            if let field = HTTPField.Name(name) { headers.append(HTTPField(name: field, value: value)) }
+        }
+        if let cookie, headers[.cookie] == nil { headers[.cookie] = cookie }
+        if r.isJSON, headers[.contentType] == nil { headers[.contentType] = "application/json" }
+        if let location = r.location { headers[HTTPField.Name("X-EdgeKV-Location")!] = location }
+        return Edge.Request(
+            method: HTTPRequest.Method(r.method) ?? .get, r.path, headers: headers,
+            body: r.body.map { .bytes($0) } ?? .empty)
+    }
+
+    static func checkKV(_ kv: any KVNamespace, _ spec: Fixture.KVExpectation, path: String) async throws -> [String] {
+        var problems: [String] = []
+        if let count = spec.count {
+            var n = 0
+            for try await _ in kv.listAll() { n += 1 }
+            if n != count { problems.append("\(path).count: expected \(count) keys, got \(n)") }
+        }
+        for key in spec.has where try await kv.readEntry(key) == nil {
+            problems.append("\(path).has: expected key \(ExpectationMatcher.quote(key)), it is missing")
+        }
+        for key in spec.lacks where try await kv.readEntry(key) != nil {
+            problems.append("\(path).lacks: expected no key \(ExpectationMatcher.quote(key)), it exists")
+        }
+        for (key, value) in spec.values.sorted(by: { $0.key < $1.key }) {
+            let got = try await kv.readEntry(key).map { String(decoding: $0.value, as: UTF8.self) }
+            if got != value {
+                problems.append(
+                    "\(path).values.\(key): expected \(ExpectationMatcher.quote(value)), got \(got.map(ExpectationMatcher.quote) ?? "no key")"
+                )
+            }
+        }
+        return problems
+    }
+
+    // MARK: HTTP
+
+    func runHTTP(_ fixture: Fixture, base: String) async throws -> [String] {
+        let session = URLSession(configuration: Self.sessionConfiguration, delegate: NoRedirects(), delegateQueue: nil)
+        defer { session.finishTasksAndInvalidate() }
+        var jar = CookieJar()
+        var failures: [String] = []
+        for (index, step) in fixture.steps.enumerated() {
+            let where_ = "steps[\(index)]"
+            switch step {
+            case .cookies(let edits):
+                for (name, value) in edits { jar.set(name, value) }
+            case .request(let request, let expect):
+                let now = SystemClock().nowMilliseconds()
+                let base = base.hasSuffix("/") ? String(base.dropLast()) : base
+                guard let url = URL(string: base + request.path) else {
+                    throw FixtureError(description: "\(where_).request.path: not a valid URL with \(base)")
+                }
+                var urlRequest = URLRequest(url: url)
+                urlRequest.httpMethod = request.method
+                for (name, value) in request.headers { urlRequest.setValue(value, forHTTPHeaderField: name) }
+                if let cookie = jar.header(nowMilliseconds: now), urlRequest.value(forHTTPHeaderField: "Cookie") == nil
+                {
+                    urlRequest.setValue(cookie, forHTTPHeaderField: "Cookie")
+                }
+                if request.isJSON, urlRequest.value(forHTTPHeaderField: "Content-Type") == nil {
+                    urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
+                }
+                urlRequest.httpBody = request.body.map { Data($0) }
+                let (data, response) = try await session.data(for: urlRequest)
+                guard let http = response as? HTTPURLResponse else {
+                    throw FixtureError(description: "\(where_): not an HTTP response")
+                }
+                let replay = ReplayResponse(status: http.statusCode, headers: Self.headers(http), body: Array(data))
+                failures += check(expect, replay, jar: &jar, now: now, step: where_, request: request)
+            case .advance, .expectKV:
+                throw FixtureError(description: "\(where_): needs in-process state")
+            }
+        }
+        return failures
+    }
+
+    static var sessionConfiguration: URLSessionConfiguration {
+        let c = URLSessionConfiguration.ephemeral
+        c.httpCookieStorage = nil
+        c.httpShouldSetCookies = false
+        c.httpCookieAcceptPolicy = .never
+        c.timeoutIntervalForRequest = 30
+        return c
+    }
+
+    /// Every header line, with each `Set-Cookie` separate (URLSession joins repeated fields with commas).
+    static func headers(_ response: HTTPURLResponse) -> [(name: String, value: String)] {
+        var out: [(String, String)] = []
+        for (k, v) in response.allHeaderFields {
+            guard let name = k as? String, let value = v as? String else { continue }
+            if name.lowercased() == "set-cookie" {
+                out += splitSetCookie(value).map { (name, $0) }
+            } else {
+                out.append((name, value))
+            }
+        }
+        return out
+    }
+
+    /// Splits a comma-joined `Set-Cookie` list, keeping the commas inside `Expires` dates.
+    static func splitSetCookie(_ joined: String) -> [String] {
+        var parts: [String] = []
+        var current = ""
+        for piece in joined.components(separatedBy: ",") {
+            let trimmed = piece.trimmingCharacters(in: .whitespaces)
+            // A new cookie starts with `name=`; a date fragment (" 01 Jan 2026 …") does not.
+            if !current.isEmpty, let eq = trimmed.firstIndex(of: "="), !trimmed[..<eq].contains(" "),
+                !trimmed[..<eq].contains(";")
+            {
+                parts.append(current)
+                current = trimmed
+            } else {
+                current += current.isEmpty ? trimmed : "," + piece
+            }
+        }
+        if !current.isEmpty { parts.append(current) }
+        return parts
+    }
+}
+
+/// Keeps redirects as responses, as a fixture expects them.
+final class NoRedirects: NSObject, URLSessionTaskDelegate, Sendable {
+    func urlSession(
+        _ session: URLSession, task: URLSessionTask, willPerformHTTPRedirection response: HTTPURLResponse,
+        newRequest request: URLRequest, completionHandler: @escaping @Sendable (URLRequest?) -> Void
+    ) {
+        completionHandler(nil)
+    }
+}
