@@ -20,6 +20,7 @@ let package = Package(
         .library(name: "EdgeKVCloudflare", targets: ["EdgeKVCloudflare"]),
         .library(name: "EdgeReplay", targets: ["EdgeReplay"]),
         .library(name: "EdgeKVConsistency", targets: ["EdgeKVConsistency"]),
+        .library(name: "DemoApp", targets: ["DemoApp"]),
         .executable(name: "edgekv", targets: ["edgekv"]),
     ],
     dependencies: [
@@ -77,6 +78,13 @@ let package = Package(
         .target(name: "EdgeKVCloudflare", dependencies: ["EdgeKV", "CCurl"]),
         .target(name: "EdgeKVConsistency", dependencies: ["EdgeKV"]),
         .target(
+            name: "DemoApp",
+            dependencies: [
+                "Edge", "EdgeKV", "EdgeSession", .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "EdgeReplay",
             dependencies: [
                 "Edge", "EdgeKV", "EdgeKVSQLite", "EdgeKVConsistency",
@@ -86,7 +94,7 @@ let package = Package(
         .executableTarget(
             name: "edgekv",
             dependencies: [
-                "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "CSQLite", "Edge", "EdgeHTTP", "EdgeKVAPI", "EdgeKVCloudflare",
+                "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "CSQLite", "Edge", "EdgeHTTP", "EdgeKVAPI", "EdgeKVCloudflare", "EdgeReplay", "DemoApp", "EdgeKVConsistency",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),

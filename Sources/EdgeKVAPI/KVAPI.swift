@@ -217,13 +217,14 @@ public struct KVAPI: Sendable {
     // MARK: Numbers and bodies
 
     /// A query number: `10`, `10.0` and `1795979976.5` are accepted (rounded down).
+    /// - Throws: ``APIError`` 400 for text that is not a finite number within ±9 × 10¹⁵.
     func number(_ request: Request, _ name: String) throws -> Int64? {
         guard let text = request.queryValue(name), !text.isEmpty else { return nil }
-        if let i = Int64(text) { return i }
-        guard let d = Double(text), d.isFinite, abs(d) < 9e15 else {
-            throw APIError.badRequest("Invalid \(name): \(String(reflecting: text)) is not a number")
+        guard let number = WholeNumber.parse(text) else {
+            throw APIError.badRequest(
+                "Invalid \(name): \(String(reflecting: text)) is not a number between -9e15 and 9e15")
         }
-        return Int64(d.rounded(.down))
+        return number
     }
 
     func jsonBody(_ request: Request, limit: Int) async throws -> JSONValue {
@@ -458,11 +459,12 @@ enum BulkItem {
         func int(_ name: String) throws -> Int64? {
             switch object[name] {
             case nil, .null: return nil
-            case .int(let i): return i
-            case .double(let d) where d.isFinite: return Int64(d.rounded(.down))
-            case .string(let s) where Double(s) != nil: return Int64(Double(s)!.rounded(.down))
-            default: throw APIError.badRequest("\"\(name)\" must be a number")
+            case .int(let i): if let n = WholeNumber.within(i) { return n }
+            case .double(let d): if let n = WholeNumber.parse(d) { return n }
+            case .string(let s): if let n = WholeNumber.parse(s) { return n }
+            default: break
             }
+            throw APIError.badRequest("\"\(name)\" must be a number between -9e15 and 9e15")
         }
         let metadata = object["metadata"].flatMap { $0 == .null ? nil : $0 }
         let options = KVPutOptions(

@@ -1,3 +1,4 @@
+import Foundation
 import MultipartKit
 
 /// A `multipart/form-data` body reduced to its named parts.
@@ -15,6 +16,9 @@ struct MultipartForm {
         let closing = Array("--\(boundary)--".utf8)
         guard contains(body, closing) else {
             throw APIError.badRequest("Broken multipart body: it ends before the closing boundary")
+        }
+        if hasNonASCIIHeaderName(body, boundary: Array(boundary.utf8)) {
+            throw APIError.badRequest("Broken multipart body: a part's header name is not ASCII")
         }
         var form = MultipartForm()
         var headers: [(String, String)] = []
@@ -42,6 +46,47 @@ struct MultipartForm {
         return form
     }
 
+    /// Whether a byte of 0x80 or more sits where MultipartKit would read a part's header name.
+    ///
+    /// MultipartKit 4.7.1 traps on such a byte (`isAllowedHeaderFieldNameCharacter` indexes a 128-entry table with
+    /// it), which would take the whole server down, so these bodies are refused before the parser sees them. The
+    /// parser only reads headers right after an occurrence of `--boundary`; from every occurrence this follows its
+    /// header grammar (CRLF, then `name: value` lines, each ended by CRLF, until an empty line). A line start is
+    /// walked once, so the scan stays linear in the body's size.
+    static func hasNonASCIIHeaderName(_ body: [UInt8], boundary: [UInt8]) -> Bool {
+        let cr: UInt8 = 13
+        let lf: UInt8 = 10
+        let colon: UInt8 = 58
+        let delimiter: [UInt8] = [45, 45] + boundary
+        var walked = Set<Int>()
+        var searchFrom = 0
+        while let start = firstIndex(of: delimiter, in: body, from: searchFrom) {
+            searchFrom = start + 1
+            var p = start + delimiter.count
+            guard p + 1 < body.count, body[p] == cr, body[p + 1] == lf else { continue }
+            p += 2
+            lines: while p < body.count, walked.insert(p).inserted {
+                var nameLength = 0
+                name: while p < body.count {
+                    switch body[p] {
+                    case 0x80...: return true
+                    case colon where nameLength > 0:
+                        p += 1
+                        break name
+                    case cr: break lines  // the end of the headers, or a name the parser refuses
+                    default:
+                        nameLength += 1
+                        p += 1
+                    }
+                }
+                while p < body.count, body[p] != cr { p += 1 }
+                guard p + 1 < body.count, body[p + 1] == lf else { break }
+                p += 2
+            }
+        }
+        return false
+    }
+
     static func boundary(in contentType: String) -> String? {
         guard let value = parameter("boundary", in: contentType), !value.isEmpty else { return nil }
         return value
@@ -62,13 +107,26 @@ struct MultipartForm {
     }
 
     static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard !needle.isEmpty, haystack.count >= needle.count else { return false }
-        let first = needle[0]
-        var i = 0
-        while i <= haystack.count - needle.count {
-            if haystack[i] == first, haystack[i..<(i + needle.count)].elementsEqual(needle) { return true }
-            i += 1
+        firstIndex(of: needle, in: haystack, from: 0) != nil
+    }
+
+    /// Where `needle` first occurs in `haystack` at or after `start` (`memchr` for the first byte, `memcmp` for the
+    /// rest, so a body of repeated bytes is still scanned quickly).
+    static func firstIndex(of needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
+        guard !needle.isEmpty, start >= 0, haystack.count - start >= needle.count else { return nil }
+        return haystack.withUnsafeBufferPointer { h in
+            needle.withUnsafeBufferPointer { n in
+                guard let hBase = h.baseAddress, let nBase = n.baseAddress else { return nil }
+                let last = h.count - n.count
+                var i = start
+                while i <= last {
+                    guard let hit = memchr(hBase + i, Int32(n[0]), last - i + 1) else { return nil }
+                    let at = hBase.distance(to: hit.assumingMemoryBound(to: UInt8.self))
+                    if memcmp(hBase + at, nBase, n.count) == 0 { return at }
+                    i = at + 1
+                }
+                return nil
+            }
         }
-        return false
     }
 }

@@ -81,6 +81,10 @@ public final class CloudflareClient: Sendable {
                     throw CloudflareAPIError(
                         status: api.status, code: api.code, message: api.message, attempts: attempt)
                 }
+                if var transport = failure as? CloudflareTransportError {
+                    transport.attempts = attempt
+                    throw transport
+                }
                 throw failure
             }
             try await Task.sleep(for: delay)

@@ -146,6 +146,14 @@ public struct CloudflareKVNamespace: KVNamespace {
 public struct CloudflareBulkError: Error, Sendable, CustomStringConvertible {
     /// The keys, to retry.
     public let unsuccessfulKeys: [String]
+    /// The failure that stopped the write part way, when one did (the keys of that request and of every later
+    /// one are in ``unsuccessfulKeys``).
+    public let underlying: (any Error)?
+
+    init(unsuccessfulKeys: [String], underlying: (any Error)? = nil) {
+        self.unsuccessfulKeys = unsuccessfulKeys
+        self.underlying = underlying
+    }
 
     /// `3 keys did not land: a, b, c`.
     public var description: String {

@@ -26,9 +26,14 @@ public struct CloudflareTransportError: Error, Sendable, CustomStringConvertible
     public let curlCode: Int
     /// libcurl's explanation.
     public let message: String
+    /// How many attempts were made.
+    public internal(set) var attempts: Int = 1
 
-    /// `connection failed (curl 7): Failed to connect to 127.0.0.1 port 1 …`.
-    public var description: String { "connection failed (curl \(curlCode)): \(message)" }
+    /// `connection failed (curl 7) after 3 attempts: Failed to connect to 127.0.0.1 port 1 …`.
+    public var description: String {
+        let tries = attempts > 1 ? " after \(attempts) attempts" : ""
+        return "connection failed (curl \(curlCode))\(tries): \(message)"
+    }
 
     /// Whether trying again may help (connection refused or reset, timeouts, empty or partial replies).
     var isRetryable: Bool {

@@ -1,5 +1,6 @@
 import Edge
 import EdgeKV
+import EdgeKVConsistency
 import EdgeKVSQLite
 import Foundation
 import HTTPTypes
@@ -52,6 +53,29 @@ public struct ReplayRunner: Sendable {
         return result
     }
 
+    /// Loads and runs every fixture under `paths` (files or folders) in order; a fixture that breaks the format
+    /// fails with the error naming its file, step and field.
+    /// - Throws: ``FixtureError`` for a path that does not exist.
+    public func run(paths: [String], each: (ReplayResult) -> Void = { _ in }) async throws -> ReplaySummary {
+        var results: [ReplayResult] = []
+        for file in try Fixture.files(in: paths) {
+            var result: ReplayResult
+            do {
+                result = await run(try Fixture.load(path: file))
+            } catch {
+                result = ReplayResult(
+                    name: (file as NSString).lastPathComponent, file: file, outcome: .failed, failures: ["\(error)"],
+                    duration: .zero)
+            }
+            each(result)
+            results.append(result)
+        }
+        return ReplaySummary(results: results)
+    }
+
+    /// The location of requests that name none, under the consistency simulator.
+    public static let defaultLocation = "default"
+
     /// Why a fixture cannot run against a remote server, or nil when it can.
     static func needsInProcess(_ fixture: Fixture) -> String? {
         if !fixture.vars.isEmpty { return "sets env vars (the server has its own env)" }
@@ -71,9 +95,6 @@ public struct ReplayRunner: Sendable {
                 description:
                     "app: unknown app \"\(fixture.app)\" (known: \(apps.keys.sorted().joined(separator: ", ")))")
         }
-        if fixture.consistency != nil {
-            throw FixtureError(description: "consistency: this runner has no consistency simulator")
-        }
         let clock = ManualClock(seconds: fixture.now)
         let store = try await SQLiteKVStore(inMemoryWithClock: clock)
         var namespaces: [String: any KVNamespace] = [:]
@@ -82,7 +103,21 @@ public struct ReplayRunner: Sendable {
             try await namespaces[binding]!.writeEntries(
                 entries.map { ($0.key, KVWrite(value: $0.value, metadata: $0.metadata, expiration: $0.expiration)) })
         }
-        let env = try Env(kv: namespaces, vars: fixture.vars)
+        // With `consistency`, each binding goes through the simulator and a request sees the view of its location.
+        let simulators = fixture.consistency.map { c in
+            namespaces.mapValues { base in
+                ConsistencySimulator(
+                    base: base,
+                    configuration: ConsistencySimulator.Configuration(
+                        propagation: Double(c.propagation ?? 60), cacheTtl: Double(c.cacheTtl ?? 60),
+                        writeLimit: c.writeLimit ?? true))
+            }
+        }
+        func env(at location: String?) throws -> Env {
+            guard let simulators else { return try Env(kv: namespaces, vars: fixture.vars) }
+            let here = location ?? Self.defaultLocation
+            return try Env(kv: simulators.mapValues { $0.namespace(at: here) }, vars: fixture.vars)
+        }
         let runtime = app.makeRuntime(clock)
         var jar = CookieJar()
         var failures: [String] = []
@@ -103,7 +138,8 @@ public struct ReplayRunner: Sendable {
             case .request(let request, let expect):
                 let now = clock.nowMilliseconds()
                 let edgeRequest = Self.edgeRequest(request, cookie: jar.header(nowMilliseconds: now))
-                let response = await runtime.handle(edgeRequest, env: env, clock: clock, awaitBackgroundWork: true)
+                let response = await runtime.handle(
+                    edgeRequest, env: try env(at: request.location), clock: clock, awaitBackgroundWork: true)
                 let body = try await response.body.collect()
                 let replay = ReplayResponse(
                     status: response.status.code, headers: response.headers.map { ($0.name.rawName, $0.value) },

@@ -18,10 +18,12 @@ extension Env {
             bindings[entry.binding] = .kv(namespaces.namespace(id: entry.devNamespaceId))
         }
         let file = config.fileURL?.lastPathComponent ?? "the config"
+        let section = config.environmentName.map { "env.\($0)." } ?? ""
         for (name, value) in config.vars {
             if bindings[name] != nil {
                 throw EnvError(
-                    "\(file): vars.\(name): \"\(name)\" is also a kv_namespaces binding; a binding name must be unique")
+                    "\(file): \(section)vars.\(name): \"\(name)\" is also a kv_namespaces binding; "
+                        + "a binding name must be unique")
             }
             bindings[name] = .text(value)
         }

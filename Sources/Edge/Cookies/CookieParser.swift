@@ -3,17 +3,20 @@ public enum CookieParser {
     /// Name/value pairs of one `Cookie` header, in order. Pairs without `=` are skipped, names and values are
     /// trimmed, one pair of surrounding double quotes is removed, and a value with `%` is percent-decoded when it
     /// decodes (else kept raw). Never fails, whatever the input.
+    ///
+    /// The header is split on Unicode scalars, as the JavaScript parser splits on code units: a `;` or `=` followed
+    /// by a combining mark still separates.
     public static func parse(_ header: String) -> [(name: String, value: String)] {
         var result: [(name: String, value: String)] = []
-        for part in header.split(separator: ";", omittingEmptySubsequences: true) {
+        for part in header.unicodeScalars.split(separator: ";", omittingEmptySubsequences: true) {
             guard let eq = part.firstIndex(of: "=") else { continue }
             let name = trim(part[..<eq])
             guard !name.isEmpty else { continue }
             var value = trim(part[part.index(after: eq)...])
-            if value.count >= 2, value.hasPrefix("\""), value.hasSuffix("\"") {
-                value = String(value.dropFirst().dropLast())
+            if value.count >= 2, value.first == "\"", value.last == "\"" {
+                value = value.dropFirst().dropLast()
             }
-            result.append((String(name), decode(value)))
+            result.append((String(name), decode(String(value))))
         }
         return result
     }
@@ -25,8 +28,12 @@ public enum CookieParser {
         return cookies
     }
 
-    static func trim(_ s: Substring) -> String {
-        s.trimmingCharacters(in: [" ", "\t"])
+    /// Drops spaces and tabs at both ends.
+    static func trim(_ s: Substring.UnicodeScalarView) -> Substring.UnicodeScalarView {
+        var s = s
+        while let first = s.first, first == " " || first == "\t" { s.removeFirst() }
+        while let last = s.last, last == " " || last == "\t" { s.removeLast() }
+        return s
     }
 
     /// `decodeURIComponent` when the value has `%`; the raw value when decoding fails.
@@ -58,14 +65,5 @@ public enum CookieParser {
         case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
         default: nil
         }
-    }
-}
-
-extension StringProtocol {
-    func trimmingCharacters(in set: Set<Character>) -> String {
-        var s = Substring(self)
-        while let f = s.first, set.contains(f) { s.removeFirst() }
-        while let l = s.last, set.contains(l) { s.removeLast() }
-        return String(s)
     }
 }

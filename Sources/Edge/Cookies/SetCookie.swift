@@ -82,15 +82,16 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
     public let headerValue: String
 
     /// Validates and serialises a cookie.
-    /// - Throws: ``CookieError`` for a name that is not an RFC 7230 token, a value (after encoding) with
-    ///   characters outside cookie-octets, or a domain/path with `;` or control characters.
+    /// - Throws: ``CookieError`` for a name that is not an RFC 7230 token, a value (after encoding) that is not
+    ///   RFC 6265 cookie-octets (optionally inside one pair of double quotes), or a domain/path with `;`, control
+    ///   characters or non-ASCII characters.
     public init(name: String, value: String, options: CookieOptions = CookieOptions()) throws {
         guard !name.isEmpty, name.utf8.allSatisfy(Self.isTokenByte) else {
             throw CookieError(
                 description: "invalid cookie name \(String(reflecting: name)): it must be an RFC 7230 token")
         }
         let encoded = options.encodeValue ? Self.encodeURIComponent(value) : value
-        guard encoded.utf8.allSatisfy(Self.isCookieOctet) else {
+        guard Self.isCookieValue(encoded) else {
             throw CookieError(description: "invalid value for cookie \(name): it must consist of cookie-octets")
         }
         var out = "\(name)=\(encoded)"
@@ -137,8 +138,18 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
             || (0x5D...0x7E).contains(c)
     }
 
+    /// RFC 6265 cookie-value: `*cookie-octet / ( DQUOTE *cookie-octet DQUOTE )`.
+    static func isCookieValue(_ s: String) -> Bool {
+        var octets = Substring(s).utf8
+        if octets.count >= 2, octets.first == UInt8(ascii: "\""), octets.last == UInt8(ascii: "\"") {
+            octets = octets.dropFirst().dropLast()
+        }
+        return octets.allSatisfy(isCookieOctet)
+    }
+
+    /// RFC 6265 path-value (and what a domain may hold): any US-ASCII character but controls and `;`.
     static func isAttributeValue(_ s: String) -> Bool {
-        s.utf8.allSatisfy { $0 >= 0x20 && $0 != 0x7F && $0 != UInt8(ascii: ";") }
+        s.utf8.allSatisfy { (0x20...0x7E).contains($0) && $0 != UInt8(ascii: ";") }
     }
 
     /// JavaScript's `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )` percent-encoded as UTF-8.
@@ -175,7 +186,8 @@ public enum HTTPDate {
             Int(tm.tm_year) + 1900, tm.tm_hour, tm.tm_min, tm.tm_sec)
     }
 
-    /// Parses an IMF-fixdate (also accepting `-` between date parts, as browsers do); nil when it is not one.
+    /// Parses an IMF-fixdate (also accepting `-` between date parts and two-digit years, as browsers do); nil when
+    /// it is not one or names a time that does not exist (`32 Jan`, `31 Feb`, `24:00:00`, `08:60:00`).
     public static func parse(_ text: String) -> Date? {
         let parts = text.replacingOccurrences(of: "-", with: " ").split(separator: " ")
         guard parts.count == 6, parts[5] == "GMT", let day = Int(parts[1]),
@@ -183,7 +195,9 @@ public enum HTTPDate {
         else { return nil }
         if year < 100 { year += year < 70 ? 2000 : 1900 }
         let hms = parts[4].split(separator: ":").compactMap { Int($0) }
-        guard hms.count == 3 else { return nil }
+        guard hms.count == 3, (1...31).contains(day), (0...23).contains(hms[0]), (0...59).contains(hms[1]),
+            (0...59).contains(hms[2]), (0...9999).contains(year)
+        else { return nil }
         var tm = tm()
         tm.tm_year = Int32(year - 1900)
         tm.tm_mon = Int32(month)
@@ -191,6 +205,9 @@ public enum HTTPDate {
         tm.tm_hour = Int32(hms[0])
         tm.tm_min = Int32(hms[1])
         tm.tm_sec = Int32(hms[2])
-        return Date(timeIntervalSince1970: TimeInterval(timegm(&tm)))
+        let seconds = timegm(&tm)
+        // timegm normalises out-of-range fields (31 Feb becomes 3 Mar); such a date does not exist.
+        guard tm.tm_mday == Int32(day), tm.tm_mon == Int32(month) else { return nil }
+        return Date(timeIntervalSince1970: TimeInterval(seconds))
     }
 }

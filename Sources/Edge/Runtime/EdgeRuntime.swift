@@ -18,6 +18,9 @@ public struct EdgeRuntime: Sendable {
     public let clock: any KVClock
     /// The logger requests log to.
     public let logger: Logger
+    /// Chooses a request's env from the request itself (e.g. a location header), when set; a call's own `env` still
+    /// wins.
+    public var envForRequest: (@Sendable (Request) -> Env)?
     /// All `waitUntil` work, awaited by ``shutdown()``.
     public let background = BackgroundWork()
 
@@ -40,14 +43,18 @@ public struct EdgeRuntime: Sendable {
     ///   - env: this request's env (default: the runtime's); two requests in flight may carry different envs.
     ///   - clientIP: the peer address; `CF-Connecting-IP` wins when present.
     ///   - awaitBackgroundWork: wait for this request's `waitUntil` work before returning.
+    ///
+    /// `waitUntil` work starts once the response is produced (after the handler, the error handler and the queued
+    /// cookies), whether or not the request failed.
     public func handle(
         _ request: Request, env: Env? = nil, clientIP: String? = nil, clock: (any KVClock)? = nil,
         awaitBackgroundWork: Bool = false
     ) async -> Response {
-        let work = BackgroundWork(parent: background)
+        let work = BackgroundWork(parent: background, holding: true)
         let ip = request.headers[HTTPField.Name("CF-Connecting-IP")!] ?? clientIP ?? "127.0.0.1"
         let context = Context(
-            platform: Platform(name: platformName, env: env ?? self.env), request: request, clientIP: ip,
+            platform: Platform(name: platformName, env: env ?? envForRequest?(request) ?? self.env), request: request,
+            clientIP: ip,
             clock: clock ?? self.clock, logger: logger, background: work)
         var response: Response
         do {
@@ -60,6 +67,7 @@ public struct EdgeRuntime: Sendable {
         for cookie in context.outgoingCookies {
             response.headers.append(HTTPField(name: .setCookie, value: cookie.headerValue))
         }
+        work.release()
         if awaitBackgroundWork { await work.wait() }
         return response
     }

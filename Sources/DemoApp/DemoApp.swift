@@ -1,0 +1,206 @@
+import Edge
+import EdgeKV
+import EdgeSession
+import Foundation
+import HTTPTypes
+import Logging
+import Synchronization
+
+/// The session demo that `edgekv serve`, `edgekv replay` and the bundled fixtures use.
+///
+/// The session store is chosen per request from the platform env: `SESSION_STORE` = `kv` (default; binding
+/// `SESSIONS`) | `signed` | `encrypted` | `unsigned` | `memory` | `redis` (`REDIS_URL`); cookie stores take
+/// `SESSION_KEYS` (comma-separated keys in base64 or unpadded base64url, the first one signs or encrypts);
+/// `SESSION_MAX_AGE` in seconds (default 3600); `SESSION_ROLLING` in seconds turns on rolling expiry.
+///
+/// | route | behaviour |
+/// |---|---|
+/// | `GET /` | counts visits: `{"visits": N}` |
+/// | `POST /login` `{"user": "alice"}` | sets the user, regenerates the id: `{"user": "alice"}` |
+/// | `GET /me` | `{"user", "visits"}` when logged in, else 401 `{"user": null}`; never writes |
+/// | `POST /logout` | destroys the session, clears the cookie: `{"user": null}` |
+public final class DemoApp: Sendable {
+    /// What the demo keeps in a session.
+    public struct SessionData: Codable, Sendable, Equatable {
+        /// Requests to `/` so far.
+        public var visits: Int
+        /// The logged-in user.
+        public var user: String?
+
+        /// An empty session.
+        public init(visits: Int = 0, user: String? = nil) {
+            self.visits = visits
+            self.user = user
+        }
+    }
+
+    /// The demo's env is not usable: the message names the variable to fix.
+    public struct ConfigurationError: Error, Sendable, CustomStringConvertible {
+        /// The variable.
+        public let variable: String
+        /// What is wrong with it.
+        public let description: String
+    }
+
+    /// Stores that must live across requests (the memory store's entries, Redis connections, derived keys).
+    private let stores = Mutex<[String: any SessionStore]>([:])
+
+    /// Creates the app.
+    public init() {}
+
+    /// The KV bindings the demo expects (they exist empty unless seeded).
+    public static let kvBindings = ["SESSIONS"]
+
+    /// A runtime serving the demo; requests get `env` unless the call passes its own.
+    public func runtime(
+        env: Env = Env(), clock: any KVClock = SystemClock(), logger: Logger = Logger(label: "edgekv.demo"),
+        middleware: [any Middleware] = []
+    ) -> EdgeRuntime {
+        EdgeRuntime(
+            env: env, middleware: middleware + [SessionFromEnv(app: self)], clock: clock, logger: logger,
+            errorHandler: Self.errorHandler, handler: Self.routes)
+    }
+
+    // MARK: Routes
+
+    static let routes: Handler = { request, context in
+        let session = try context.session(SessionData.self)
+        switch (request.method, request.path) {
+        case (.get, "/"):
+            session.withData { $0.visits += 1 }
+            return try Response.json(["visits": session.data.visits])
+        case (.post, "/login"):
+            struct Login: Decodable { var user: String }
+            let login = try await request.json(Login.self, limit: 64 * 1024)
+            guard !login.user.isEmpty else { throw EdgeError(.badRequest, "\"user\" must not be empty") }
+            session.withData { $0.user = login.user }
+            session.regenerate()
+            return try Response.json(["user": login.user])
+        case (.get, "/me"):
+            let data = session.data
+            guard let user = data.user else { return try Response.json(UserOnly(user: nil), status: .unauthorized) }
+            return try Response.json(Me(user: user, visits: data.visits))
+        case (.post, "/logout"):
+            session.destroy()
+            return try Response.json(UserOnly(user: nil))
+        default:
+            return try Response.json(["error": "not found"], status: .notFound)
+        }
+    }
+
+    struct UserOnly: Encodable {
+        var user: String?
+        func encode(to encoder: any Encoder) throws {
+            var c = encoder.container(keyedBy: CodingKeys.self)
+            try c.encode(user, forKey: .user)  // `null`, not absent
+        }
+        enum CodingKeys: String, CodingKey { case user }
+    }
+
+    struct Me: Encodable {
+        var user: String
+        var visits: Int
+    }
+
+    static let errorHandler: ErrorHandler = { error, request, context in
+        if let config = error as? ConfigurationError {
+            context.logger.error("demo env is invalid", metadata: ["variable": "\(config.variable)"])
+            return Response.text("invalid configuration: \(config.description)\n", status: .internalServerError)
+        }
+        if let session = error as? SessionError {
+            if session.isRateLimited {
+                return
+                    (try? Response.json(
+                        ["error": "too many writes to this session: KV allows one write per second per key"],
+                        status: .tooManyRequests)) ?? .empty(status: .tooManyRequests)
+            }
+            if session.code == .invalidConfiguration || session.code == .invalidKey {
+                return Response.text("invalid configuration: \(session.message)\n", status: .internalServerError)
+            }
+        }
+        return await defaultErrorHandler(error, request, context)
+    }
+
+    // MARK: Store selection
+
+    /// The store and options the env asks for.
+    func options(for env: Env) throws -> SessionOptions<SessionData> {
+        let kind = env.string("SESSION_STORE") ?? "kv"
+        let store: any SessionStore
+        switch kind {
+        case "kv":
+            store = KvSessionStore(binding: "SESSIONS")
+        case "memory":
+            store = cached("memory") { UnsafeMemoryStore() }
+        case "unsigned":
+            store = UnsignedCookieStore()
+        case "signed", "encrypted":
+            guard let keys = env.string("SESSION_KEYS"), !keys.isEmpty else {
+                throw ConfigurationError(
+                    variable: "SESSION_KEYS",
+                    description: "SESSION_KEYS is required for SESSION_STORE=\(kind): comma-separated base64 keys")
+            }
+            let list = keys.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            do {
+                store = try cached("\(kind):\(keys)") {
+                    kind == "signed"
+                        ? try SignedCookieStore(base64Keys: list) as any SessionStore
+                        : try EncryptedCookieStore(base64Keys: list)
+                }
+            } catch {
+                throw ConfigurationError(variable: "SESSION_KEYS", description: "SESSION_KEYS is not usable: \(error)")
+            }
+        case "redis":
+            guard let url = env.string("REDIS_URL"), !url.isEmpty else {
+                throw ConfigurationError(
+                    variable: "REDIS_URL",
+                    description: "REDIS_URL is required for SESSION_STORE=redis (redis://host:port)")
+            }
+            do {
+                store = try cached("redis:\(url)") { try RedisSessionStore(url: url) }
+            } catch {
+                throw ConfigurationError(variable: "REDIS_URL", description: "REDIS_URL is not usable: \(error)")
+            }
+        default:
+            throw ConfigurationError(
+                variable: "SESSION_STORE",
+                description:
+                    "unknown SESSION_STORE \(String(reflecting: kind)); use kv, signed, encrypted, unsigned, memory or redis"
+            )
+        }
+        var options = SessionOptions(store: store, defaultData: SessionData())
+        options.maxAge = try seconds(env, "SESSION_MAX_AGE", minimum: 1) ?? 3600
+        options.rolling = try seconds(env, "SESSION_ROLLING", minimum: 0).map(RollingExpiry.init)
+        return options
+    }
+
+    func seconds(_ env: Env, _ name: String, minimum: Int) throws -> Int? {
+        guard let text = env.string(name), !text.isEmpty else { return nil }
+        guard let value = Int(text), value >= minimum else {
+            throw ConfigurationError(
+                variable: name,
+                description: "\(name) must be a whole number of seconds ≥ \(minimum), got \(String(reflecting: text))")
+        }
+        return value
+    }
+
+    func cached(_ key: String, _ make: () throws -> any SessionStore) rethrows -> any SessionStore {
+        if let store = stores.withLock({ $0[key] }) { return store }
+        let store = try make()
+        return stores.withLock { stores in
+            if let existing = stores[key] { return existing }
+            stores[key] = store
+            return store
+        }
+    }
+}
+
+/// Runs the session middleware with the options this request's env asks for.
+struct SessionFromEnv: Middleware {
+    let app: DemoApp
+
+    func handle(_ request: Request, context: Context, next: Handler) async throws -> Response {
+        let middleware = try session(try app.options(for: context.env))
+        return try await middleware.handle(request, context: context, next: next)
+    }
+}

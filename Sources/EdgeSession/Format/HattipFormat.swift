@@ -1,0 +1,38 @@
+/// The pieces of @hattip/session's cookie formats (`crypto.ts`): the expiry `E`, the split at the first `.`, and
+/// the signed (`b64u(HMAC) "." E "." P`) and encrypted (`b64u(iv) "." b64u(ciphertext ‖ tag)` of `E "." P`) layouts.
+enum HattipFormat {
+    /// `E`: milliseconds since the epoch as minimal little-endian bytes (at most 8), base64url without padding.
+    /// 1735689900000 → `4A8uH5QB`.
+    static func encodeExpiry(_ milliseconds: Int64) -> String {
+        precondition(milliseconds >= 0, "an expiry before 1970 cannot be encoded")
+        var n = UInt64(milliseconds)
+        var bytes: [UInt8] = []
+        while n != 0 {
+            bytes.append(UInt8(truncatingIfNeeded: n))
+            n >>= 8
+        }
+        return Base64URL.encode(bytes)
+    }
+
+    /// Reads `E`; nil unless it is 1…8 bytes of a value that fits in `Int64`.
+    static func decodeExpiry(_ text: some StringProtocol) -> Int64? {
+        guard let bytes = Base64URL.decode(text), (1...8).contains(bytes.count) else { return nil }
+        var n: UInt64 = 0
+        for byte in bytes.reversed() { n = n << 8 | UInt64(byte) }
+        return n <= UInt64(Int64.max) ? Int64(n) : nil
+    }
+
+    /// Splits at the first `.`; nil when there is none.
+    static func splitAtFirstDot(_ text: Substring) -> (head: Substring, tail: Substring)? {
+        guard let dot = text.firstIndex(of: ".") else { return nil }
+        return (text[..<dot], text[text.index(after: dot)...])
+    }
+
+    /// Splits `E "." P` and checks the expiry strictly against now, as hattip does (`date > new Date()`).
+    static func payload(_ plain: Substring, nowMilliseconds: Int64) -> StoredSession? {
+        guard let (expiryText, data) = splitAtFirstDot(plain), let expiry = decodeExpiry(expiryText),
+            expiry > nowMilliseconds
+        else { return nil }
+        return StoredSession(data: String(data), expiresAt: expiry)
+    }
+}

@@ -1,0 +1,45 @@
+import Crypto
+
+/// Reading and writing the keys of the signed and encrypted cookie stores.
+enum CookieKeys {
+    /// Decodes base64 or base64url keys (padded or not), naming the failing key by position only.
+    static func decode(_ texts: [String], what: String) throws -> [[UInt8]] {
+        guard !texts.isEmpty else {
+            throw SessionError(.invalidKey, "no \(what) keys given; the first key signs or encrypts, all keys read")
+        }
+        return try texts.enumerated().map { index, text in
+            let trimmed = text.trimmingCharacters(in: [" ", "\t", "\n", "\r"])
+            guard !trimmed.isEmpty, let bytes = Base64URL.decode(trimmed) else {
+                throw SessionError(
+                    .invalidKey, "\(what) key #\(index + 1) is not valid base64 or unpadded base64url")
+            }
+            return bytes
+        }
+    }
+
+    static func export(_ key: SymmetricKey) -> String {
+        key.withUnsafeBytes { Base64URL.encode($0) }
+    }
+
+    static func random(byteCount: Int) -> SymmetricKey {
+        var rng = SystemRandomNumberGenerator()
+        return SymmetricKey(data: (0..<byteCount).map { _ in UInt8.random(in: .min ... .max, using: &rng) })
+    }
+}
+
+extension StringProtocol {
+    fileprivate func trimmingCharacters(in set: Set<Character>) -> String {
+        var s = Substring(self)
+        while let first = s.first, set.contains(first) { s.removeFirst() }
+        while let last = s.last, set.contains(last) { s.removeLast() }
+        return String(s)
+    }
+}
+
+/// Constant-time equality of two byte strings of equal length (length itself is not secret).
+func constantTimeEquals(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
+    guard a.count == b.count else { return false }
+    var difference: UInt8 = 0
+    for (x, y) in zip(a, b) { difference |= x ^ y }
+    return difference == 0
+}

@@ -1,0 +1,19 @@
+/// Session ids of the external stores: 32 bytes (256 bits) from the system's CSPRNG, as 43 characters of
+/// base64url.
+public enum SessionID {
+    /// The length of an id in characters.
+    public static let length = 43
+
+    /// A new random id.
+    public static func generate() -> String {
+        var rng = SystemRandomNumberGenerator()
+        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
+        return Base64URL.encode(bytes)
+    }
+
+    /// True when `id` has the shape of a generated id. Stores check this before touching their backend, so a
+    /// garbage cookie costs no lookup and can never reach a backend as a malformed key.
+    public static func isWellFormed(_ id: String) -> Bool {
+        id.utf8.count == length && Base64URL.decode(id)?.count == 32 && !id.contains("+") && !id.contains("/")
+    }
+}

@@ -1,0 +1,110 @@
+import ArgumentParser
+import DemoApp
+import Edge
+import EdgeConfig
+import EdgeHTTP
+import EdgeKV
+import EdgeKVCloudflare
+import EdgeKVConsistency
+import EdgeKVSQLite
+import Foundation
+import HTTPTypes
+import Logging
+
+struct ServeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Serve the session demo app with its platform env from the wrangler config.",
+        discussion: """
+            KV bindings come from the config's kv_namespaces (locally `preview_id ?? id ?? binding`, as wrangler \
+            dev does; with --remote the namespace `id` on Workers KV), vars from its vars and --var. The binding \
+            SESSIONS exists even without a config. --record FILE writes every request and response as a fixture \
+            that `edgekv replay` runs; secrets in headers are redacted. With --consistency eventual, KV behaves like \
+            production: writes reach other locations after 60 s, reads are cached, one write per second per key; \
+            the location comes from the CF-IPCountry or X-EdgeKV-Location header. Stops on SIGINT or SIGTERM.
+            """)
+
+    @Option(help: "The address to listen on.") var host = "127.0.0.1"
+    @Option(help: "The port to listen on (0 picks a free one).") var port = 8787
+    @Option(name: .customLong("var"), help: ArgumentHelp("A var for the env, K=V (repeatable).", valueName: "K=V"))
+    var vars: [String] = []
+    @Flag(help: "Bind KV namespaces to Workers KV through the REST client.") var remote = false
+    @Option(help: ArgumentHelp("Record requests and responses as a fixture.", valueName: "file")) var record: String?
+    @Option(help: ArgumentHelp("`strong` (default) or `eventual`.", valueName: "mode")) var consistency = "strong"
+    @OptionGroup var state: StateOptions
+
+    func validate() throws {
+        for v in vars where !v.contains("=") || v.hasPrefix("=") {
+            throw ValidationError("--var takes NAME=VALUE, got \(String(reflecting: v)).")
+        }
+        if consistency != "strong" && consistency != "eventual" {
+            throw ValidationError("--consistency is strong or eventual.")
+        }
+        if !(0...65535).contains(port) { throw ValidationError("--port must be between 0 and 65535.") }
+    }
+
+    var overrides: [String: String] {
+        var out: [String: String] = [:]
+        for v in vars {
+            let parts = v.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            out[String(parts[0])] = parts.count > 1 ? String(parts[1]) : ""
+        }
+        return out
+    }
+
+    func run() async throws {
+        let config = try state.loadConfig() ?? WranglerConfig()
+        var env: Env
+        if remote {
+            let client = CloudflareClient(configuration: try CloudflareConfiguration.fromEnvironment())
+            var kv: [String: any KVNamespace] = [:]
+            for entry in config.kvNamespaces {
+                guard let id = entry.id else {
+                    throw CLIError("the binding \"\(entry.binding)\" has no id; --remote needs the namespace id")
+                }
+                kv[entry.binding] = client.namespace(id: id)
+            }
+            guard kv["SESSIONS"] != nil else {
+                throw CLIError("--remote needs a SESSIONS binding with an id in the config's kv_namespaces")
+            }
+            env = try Env(kv: kv, vars: config.vars).settingVars(overrides)
+        } else {
+            let store = try await state.openStore()
+            env = try Env(config: config, namespaces: store, overrides: overrides)
+            if env.bindings["SESSIONS"] == nil { env.bindings["SESSIONS"] = .kv(store.namespace(id: "SESSIONS")) }
+        }
+        var logger = Logger(label: "edgekv.serve")
+        logger.logLevel = .info
+        let recorder = record.map {
+            Recorder(path: $0, name: "recorded \(ISO8601DateFormatter().string(from: Date()))")
+        }
+        var runtime = DemoApp().runtime(env: env, logger: logger, middleware: recorder.map { [$0] } ?? [])
+        if consistency == "eventual" {
+            let simulators = env.bindings.compactMapValues { binding -> ConsistencySimulator? in
+                if case .kv(let base) = binding { return ConsistencySimulator(base: base) }
+                return nil
+            }
+            let base = env
+            runtime.envForRequest = { request in
+                let location =
+                    request.headers[HTTPField.Name("X-EdgeKV-Location")!] ?? request.headers[
+                        HTTPField.Name("CF-IPCountry")!]
+                    ?? "default"
+                var env = base
+                for (name, simulator) in simulators { env.bindings[name] = .kv(simulator.namespace(at: location)) }
+                return env
+            }
+        }
+        let server = EdgeServer(
+            runtime: runtime, configuration: EdgeServer.Configuration(host: host, port: port, logger: logger))
+        let host = host
+        let summary =
+            "store \(env.string("SESSION_STORE") ?? "kv"), KV \(remote ? "remote" : "local (\(state.persistTo))"), consistency \(consistency)"
+        let recording = record
+        try await server.run { port in
+            print("EdgeKV demo listening on http://\(host):\(port) (\(summary))")
+            if let recording { print("Recording requests to \(recording)") }
+            fflush(nil)
+        }
+    }
+}

@@ -1,0 +1,29 @@
+# Sourced by scripts/test: replays the fixtures against a live `edgekv serve` over HTTP (fixtures that need
+# in-process state are skipped), then stops the server with SIGINT and checks it exits promptly.
+# Needs $edgekv (the built binary); sets $live_status.
+live_status=0
+live_dir=$(mktemp -d)
+"$edgekv" serve --port 0 --persist-to "$live_dir/state" >"$live_dir/serve.log" 2>&1 &
+serve_pid=$!
+live_url=""
+for _ in $(seq 100); do
+    live_url=$(grep -o 'http://127.0.0.1:[0-9]*' "$live_dir/serve.log" | head -n 1 || true)
+    [ -n "$live_url" ] && break
+    sleep 0.1
+done
+if [ -z "$live_url" ]; then
+    echo "edgekv serve did not start:" >&2
+    cat "$live_dir/serve.log" >&2
+    live_status=1
+else
+    "$edgekv" replay fixtures --target "$live_url" || live_status=1
+fi
+kill -INT "$serve_pid" 2>/dev/null || true
+for _ in $(seq 50); do kill -0 "$serve_pid" 2>/dev/null || break; sleep 0.1; done
+if kill -0 "$serve_pid" 2>/dev/null; then
+    echo "edgekv serve did not exit within 5 s of SIGINT" >&2
+    kill -9 "$serve_pid" 2>/dev/null || true
+    live_status=1
+fi
+wait "$serve_pid" 2>/dev/null || true
+rm -rf "$live_dir"
