@@ -78,6 +78,12 @@ let package = Package(
         .target(name: "EdgeKVCloudflare", dependencies: ["EdgeKV", "CCurl"]),
         .target(name: "EdgeKVConsistency", dependencies: ["EdgeKV"]),
         .target(
+            name: "EdgeSync",
+            dependencies: [
+                "EdgeKV", "EdgeKVSQLite", "EdgeKVCloudflare", "CSQLite", .product(name: "Crypto", package: "swift-crypto"),
+            ]
+        ),
+        .target(
             name: "DemoApp",
             dependencies: [
                 "Edge", "EdgeKV", "EdgeSession", .product(name: "HTTPTypes", package: "swift-http-types"),
@@ -94,7 +100,7 @@ let package = Package(
         .executableTarget(
             name: "edgekv",
             dependencies: [
-                "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "CSQLite", "Edge", "EdgeHTTP", "EdgeKVAPI", "EdgeKVCloudflare", "EdgeReplay", "DemoApp", "EdgeKVConsistency",
+                "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "CSQLite", "Edge", "EdgeHTTP", "EdgeKVAPI", "EdgeKVCloudflare", "EdgeReplay", "DemoApp", "EdgeKVConsistency", "EdgeSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -129,7 +135,20 @@ let package = Package(
             name: "EdgeKVAPITests",
             dependencies: ["EdgeKVAPI", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport"]),
         .testTarget(
+            name: "EdgeSyncTests",
+            dependencies: [
+                "EdgeSync", "EdgeKVAPI", "EdgeHTTP", "Edge", "EdgeKVSQLite", "EdgeKVCloudflare", "EdgeKVTestSupport", "CSQLite",
+            ]
+        ),
+        .testTarget(
             name: "EdgeSessionTests", dependencies: ["EdgeSession", "EdgeKVSQLite", "EdgeKVTestSupport", "Edge"]),
+        .testTarget(
+            name: "EdgeReplayTests",
+            dependencies: [
+                "EdgeReplay", "DemoApp", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
     ]
 )
 

@@ -123,6 +123,12 @@ public final class DemoApp: Sendable {
 
     // MARK: Store selection
 
+    /// Checks that `env` configures the demo (the store, its keys, the session durations) the way a request would.
+    /// - Throws: ``ConfigurationError`` naming the variable to fix.
+    public func validate(_ env: Env) throws {
+        _ = try options(for: env)
+    }
+
     /// The store and options the env asks for.
     func options(for env: Env) throws -> SessionOptions<SessionData> {
         let kind = env.string("SESSION_STORE") ?? "kv"

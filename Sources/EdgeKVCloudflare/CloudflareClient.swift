@@ -63,14 +63,15 @@ public final class CloudflareClient: Sendable {
             do {
                 let reply = try await transport.perform(call)
                 if (200..<300).contains(reply.status) { return reply }
-                failure = Self.apiError(reply, attempts: attempt)
-                if reply.status == 429 || reply.status == 408 || reply.status == 409 || reply.status >= 500 {
-                    wait = Self.retryAfter(reply.headers, limit: policy.maxRetryAfter)
-                    if reply.status == 429, wait == nil, Self.hasRetryAfter(reply.headers) {
-                        throw failure  // the server asks for longer than we wait: give up with its answer
-                    }
-                } else {
+                failure = apiError(reply, attempts: attempt)
+                guard reply.status == 429 || reply.status == 408 || reply.status == 409 || reply.status >= 500 else {
                     throw failure
+                }
+                if let requested = Self.retryAfter(reply.headers) {
+                    // Longer than we wait: give up with the server's answer. Zero or a date already past: no wait
+                    // was asked for, so back off as usual.
+                    if requested > policy.maxRetryAfter { throw failure }
+                    if requested > .zero { wait = requested }
                 }
             } catch let error as CloudflareTransportError where error.isRetryable {
                 failure = error
@@ -97,25 +98,25 @@ public final class CloudflareClient: Sendable {
         return capped * (1 - 0.25 * Double.random(in: 0..<1))
     }
 
-    static func hasRetryAfter(_ headers: [String: String]) -> Bool {
-        headers["retry-after"] != nil || headers["retry-after-ms"] != nil
+    /// The delay the server asks for: `retry-after-ms` (milliseconds), else `Retry-After` (seconds or an HTTP
+    /// date); zero or negative for a date already past; nil when absent or not a delay.
+    static func retryAfter(_ headers: [String: String], now: Date = Date()) -> Duration? {
+        if let ms = headers["retry-after-ms"].flatMap(Double.init), ms.isFinite {
+            return .milliseconds(ms)
+        }
+        guard let value = headers["retry-after"] else { return nil }
+        if let seconds = Double(value), seconds.isFinite { return .milliseconds(seconds * 1000) }
+        if let date = HTTPDateParser.parse(value) { return .milliseconds(date.timeIntervalSince(now) * 1000) }
+        return nil
     }
 
-    /// `retry-after-ms` (milliseconds), else `Retry-After` (seconds or an HTTP date); nil when absent, not positive,
-    /// or longer than `limit`.
-    static func retryAfter(_ headers: [String: String], limit: Duration, now: Date = Date()) -> Duration? {
-        var delay: Duration?
-        if let ms = headers["retry-after-ms"].flatMap(Double.init), ms.isFinite {
-            delay = .milliseconds(ms)
-        } else if let value = headers["retry-after"] {
-            if let seconds = Double(value), seconds.isFinite {
-                delay = .milliseconds(seconds * 1000)
-            } else if let date = HTTPDateParser.parse(value) {
-                delay = .milliseconds(date.timeIntervalSince(now) * 1000)
-            }
-        }
-        guard let delay, delay > .zero, delay <= limit else { return nil }
-        return delay
+    /// ``apiError(_:attempts:)`` with the credentials' secrets blanked out of the message: a proxy that echoes the
+    /// request's headers into its error page must not put the token into an error.
+    func apiError(_ reply: HTTPReply, attempts: Int) -> CloudflareAPIError {
+        let error = Self.apiError(reply, attempts: attempts)
+        return CloudflareAPIError(
+            status: error.status, code: error.code, message: configuration.credentials.redacting(error.message),
+            attempts: attempts)
     }
 
     static func apiError(_ reply: HTTPReply, attempts: Int) -> CloudflareAPIError {
@@ -140,12 +141,12 @@ public final class CloudflareClient: Sendable {
     /// The `result` of a JSON envelope (null when absent).
     func result(_ reply: HTTPReply) throws -> (result: JSONValue, info: JSONValue?) {
         guard let envelope = try? JSONValue(parsing: reply.body), envelope.objectValue != nil else {
-            let text = String(decoding: reply.body.prefix(200), as: UTF8.self)
+            let text = configuration.credentials.redacting(String(decoding: reply.body.prefix(200), as: UTF8.self))
             throw CloudflareAPIError(
                 status: reply.status, code: nil, message: "malformed response (not a JSON envelope): \(text)",
                 attempts: 1)
         }
-        if case .bool(false) = envelope["success"] { throw Self.apiError(reply, attempts: 1) }
+        if case .bool(false) = envelope["success"] { throw apiError(reply, attempts: 1) }
         return (envelope["result"] ?? .null, envelope["result_info"])
     }
 

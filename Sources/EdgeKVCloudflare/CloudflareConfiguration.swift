@@ -15,6 +15,17 @@ public enum CloudflareCredentials: Sendable, CustomStringConvertible, CustomDebu
         }
     }
 
+    /// `text` with every occurrence of the secret replaced by `[redacted]`.
+    func redacting(_ text: String) -> String {
+        let secret =
+            switch self {
+            case .token(let token): token
+            case .globalKey(_, let key): key
+            }
+        guard !secret.isEmpty, text.contains(secret) else { return text }
+        return text.replacingOccurrences(of: secret, with: "[redacted]")
+    }
+
     /// `API token (redacted)` or `global API key for <email> (redacted)`.
     public var description: String {
         switch self {
@@ -27,6 +38,11 @@ public enum CloudflareCredentials: Sendable, CustomStringConvertible, CustomDebu
     public var debugDescription: String { description }
 }
 
+extension CloudflareCredentials: CustomReflectable {
+    /// A mirror without children, so that `dump` and other reflection show ``description``, never the secret.
+    public var customMirror: Mirror { Mirror(self, children: [], displayStyle: .enum) }
+}
+
 /// When and how often a failed request is tried again.
 public struct CloudflareRetryPolicy: Sendable {
     /// Attempts in all, the first included (at least 1).
@@ -37,7 +53,8 @@ public struct CloudflareRetryPolicy: Sendable {
     public var baseDelay: Duration
     /// The longest backoff delay.
     public var maxDelay: Duration
-    /// The longest `Retry-After` honoured; a longer one gives up with the server's answer.
+    /// The longest `Retry-After` (or `retry-after-ms`) honoured; a longer one gives up at once with the server's
+    /// answer. Zero, a date already past, or a value that is not a delay gets the usual backoff.
     public var maxRetryAfter: Duration
 
     /// Creates a policy. The defaults: 4 attempts within 60 s, backoff 0.5 s doubling to 8 s.

@@ -78,7 +78,9 @@ public struct CloudflareKVNamespace: KVNamespace {
     }
 
     /// Writes through `/bulk` in requests within 10,000 items and 100 MB.
-    /// - Throws: ``CloudflareBulkError`` listing the keys that did not land.
+    /// - Throws: ``CloudflareBulkError`` listing the keys that did not land — those the API reported, and when a
+    ///   request fails after earlier ones landed, every key of that request and of the ones after it. When the
+    ///   first request fails, nothing landed and its error is thrown as is.
     public func writeEntries(_ writes: [(key: String, write: KVWrite)]) async throws {
         let items = writes.map {
             CloudflareClient.BulkWriteItem(
@@ -86,12 +88,30 @@ public struct CloudflareKVNamespace: KVNamespace {
                 expirationTtl: $0.write.expirationTtl, metadata: $0.write.metadata)
         }
         try await mapped(.put) {
-            var failed: [String] = []
-            for chunk in Self.chunks(items) {
-                failed += try await client.bulkWrite(namespaceID: id, items: chunk).unsuccessfulKeys
+            try await Self.send(Self.chunks(items), key: \.key) { chunk in
+                try await client.bulkWrite(namespaceID: id, items: chunk).unsuccessfulKeys
             }
-            if !failed.isEmpty { throw CloudflareBulkError(unsuccessfulKeys: failed) }
         }
+    }
+
+    /// Sends bulk requests in order and collects the keys the API reports as not done.
+    /// - Throws: ``CloudflareBulkError`` with those keys; or, when a request fails after earlier ones landed, with
+    ///   the keys of that request and every later one and the failure as ``CloudflareBulkError/underlying``; or the
+    ///   first request's own error when it fails (then nothing landed).
+    static func send<Item>(
+        _ chunks: [[Item]], key: (Item) -> String, _ request: ([Item]) async throws -> [String]
+    ) async throws {
+        var failed: [String] = []
+        for (index, chunk) in chunks.enumerated() {
+            do {
+                failed += try await request(chunk)
+            } catch {
+                guard index > 0 else { throw error }  // nothing landed: the error says it all
+                let notSent = chunks[index...].flatMap { $0.map(key) }
+                throw CloudflareBulkError(unsuccessfulKeys: failed + notSent, underlying: error)
+            }
+        }
+        if !failed.isEmpty { throw CloudflareBulkError(unsuccessfulKeys: failed) }
     }
 
     /// Splits bulk items into requests of at most 10,000 items and about 100 MB of JSON.
@@ -121,15 +141,15 @@ public struct CloudflareKVNamespace: KVNamespace {
     }
 
     /// Deletes through `/bulk/delete` in requests of at most 10,000 keys.
-    /// - Throws: ``CloudflareBulkError`` listing the keys that were not deleted.
+    /// - Throws: ``CloudflareBulkError`` listing the keys that were not deleted, as ``writeEntries(_:)`` does.
     public func deleteEntries(_ keys: [String]) async throws {
+        let chunks = stride(from: 0, to: keys.count, by: 10_000).map {
+            Array(keys[$0..<min(keys.count, $0 + 10_000)])
+        }
         try await mapped(.delete) {
-            var failed: [String] = []
-            for start in stride(from: 0, to: keys.count, by: 10_000) {
-                let chunk = Array(keys[start..<min(keys.count, start + 10_000)])
-                failed += try await client.bulkDelete(namespaceID: id, keys: chunk).unsuccessfulKeys
+            try await Self.send(chunks, key: { $0 }) { chunk in
+                try await client.bulkDelete(namespaceID: id, keys: chunk).unsuccessfulKeys
             }
-            if !failed.isEmpty { throw CloudflareBulkError(unsuccessfulKeys: failed) }
         }
     }
 
@@ -155,11 +175,13 @@ public struct CloudflareBulkError: Error, Sendable, CustomStringConvertible {
         self.underlying = underlying
     }
 
-    /// `3 keys did not land: a, b, c`.
+    /// `3 keys did not land: a, b, c`, followed by `; stopped by: <error>` when a failure cut the write short.
     public var description: String {
         let shown = unsuccessfulKeys.prefix(20).joined(separator: ", ")
         let more = unsuccessfulKeys.count > 20 ? ", …" : ""
+        let cause = underlying.map { "; stopped by: \($0)" } ?? ""
         return "\(unsuccessfulKeys.count) key\(unsuccessfulKeys.count == 1 ? "" : "s") did not land: \(shown)\(more)"
+            + cause
     }
 }
 

@@ -76,14 +76,14 @@ public final class ConsistencySimulator: Sendable {
         var histories: [Key: History] = [:]
         var caches: [String: [Key: Cached]] = [:]
         var lastWrite: [Key: Int64] = [:]
-        var rng: SplitMix
+        var rng: SplitMix64
     }
 
     /// Wraps `base`.
     public init(base: any KVNamespace, configuration: Configuration = Configuration()) {
         self.base = base
         self.configuration = configuration
-        state = Mutex(State(rng: SplitMix(state: configuration.seed)))
+        state = Mutex(State(rng: SplitMix64(seed: configuration.seed)))
     }
 
     /// The namespace as code running at `location` sees it.
@@ -240,17 +240,5 @@ public struct SimulatedKVNamespace: KVNamespace {
     /// Lists what this location sees.
     public func listEntries(_ request: KVListRequest) async throws -> KVListResult {
         try await simulator.list(request, at: location)
-    }
-}
-
-/// A small deterministic generator for the random delays.
-struct SplitMix {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -21,26 +21,45 @@ public struct CookieJar: Sendable {
         return e.value
     }
 
-    /// Sets a cookie to a raw value (no expiry), or drops it with nil.
+    /// Sets a cookie to a raw value (no expiry), or drops it with nil. A cookie already held keeps its place in
+    /// the `Cookie` header.
     public mutating func set(_ name: String, _ value: String?) {
-        entries.removeAll { $0.name == name }
-        if let value { entries.append((name, Entry(value: value, expiresAtMilliseconds: nil))) }
+        guard let value else {
+            entries.removeAll { $0.name == name }
+            return
+        }
+        store(name, Entry(value: value, expiresAtMilliseconds: nil))
     }
 
-    /// Applies one `Set-Cookie` header value received at `now`.
+    /// Applies one `Set-Cookie` header value received at `now`. Like a browser, an update keeps the cookie's place
+    /// (its creation time) in the `Cookie` header; a cookie that had already expired is replaced at the end.
     public mutating func apply(setCookie header: String, nowMilliseconds: Int64) {
         guard let parsed = ParsedSetCookie(header) else { return }
-        entries.removeAll { $0.name == parsed.name }
+        if parsed.deletes(nowMilliseconds: nowMilliseconds) {
+            entries.removeAll { $0.name == parsed.name }
+            return
+        }
         var expires: Int64?
         if let maxAge = parsed.maxAge {
-            if maxAge <= 0 { return }
-            expires = nowMilliseconds + maxAge * 1000
+            // Saturating: a server's `Max-Age=99999999999999999` means "for ever", not an overflow.
+            let (ms, overflow) = maxAge.multipliedReportingOverflow(by: 1000)
+            let (at, overflow2) = nowMilliseconds.addingReportingOverflow(ms)
+            expires = overflow || overflow2 ? Int64.max : at
         } else if let date = parsed.expires {
-            let ms = Int64(date.timeIntervalSince1970 * 1000)
-            if ms <= nowMilliseconds { return }
-            expires = ms
+            expires = Int64(date.timeIntervalSince1970 * 1000)
         }
-        entries.append((parsed.name, Entry(value: parsed.value, expiresAtMilliseconds: expires)))
+        entries.removeAll {
+            $0.name == parsed.name && $0.entry.expiresAtMilliseconds.map { $0 <= nowMilliseconds } == true
+        }
+        store(parsed.name, Entry(value: parsed.value, expiresAtMilliseconds: expires))
+    }
+
+    private mutating func store(_ name: String, _ entry: Entry) {
+        if let index = entries.firstIndex(where: { $0.name == name }) {
+            entries[index].entry = entry
+        } else {
+            entries.append((name, entry))
+        }
     }
 
     /// The `Cookie` header to send at `now`, or nil when no cookie is live.

@@ -84,7 +84,9 @@ enum ExpectationMatcher {
             if changed != isChanged {
                 problems.append(
                     "\(path).changed: expected the value \(changed ? "to change" : "to stay"), "
-                        + (cookie == nil ? "no Set-Cookie came" : isChanged ? "it changed" : "it stayed the same"))
+                        + (cookie == nil
+                            ? "no Set-Cookie came"
+                            : deletes ? "it was deleted" : isChanged ? "it changed" : "it stayed the same"))
             }
         }
         guard let cookie else {

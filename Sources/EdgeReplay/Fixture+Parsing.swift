@@ -1,5 +1,6 @@
 import EdgeKV
 import Foundation
+import HTTPTypes
 
 extension Fixture {
     /// Loads and validates a fixture file.
@@ -225,6 +226,10 @@ struct Parser {
         guard target.hasPrefix("/") else { throw fail("\(path).path", "must start with /") }
         let headers = try stringMap(o["headers"], "\(path).headers").sorted { $0.key < $1.key }.map {
             ($0.key, $0.value)
+        }
+        // A name HTTP cannot carry would be dropped in-process and refused over HTTP: say so up front.
+        if let bad = headers.first(where: { HTTPField.Name($0.0) == nil }) {
+            throw fail("\(path).headers.\(bad.0)", "not a valid header name")
         }
         let bodies = ["body", "json", "base64"].filter { o[$0] != nil }
         if bodies.count > 1 {

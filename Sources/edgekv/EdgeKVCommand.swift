@@ -29,7 +29,9 @@ struct EdgeKVCommand: AsyncParsableCommand {
             --persist-to names another directory. KV bindings are resolved through wrangler.json, wrangler.jsonc \
             or wrangler.toml in the working directory, or the file given with --config.
             """,
-        subcommands: [KVCommand.self, ServeCommand.self, ReplayCommand.self, APICommand.self, BenchCommand.self]
+        subcommands: [
+            KVCommand.self, ServeCommand.self, ReplayCommand.self, APICommand.self, BenchCommand.self, SyncCommand.self,
+        ]
     )
 }
 

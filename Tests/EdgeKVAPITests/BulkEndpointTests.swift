@@ -6,9 +6,14 @@ import Testing
 
 /// `PUT /bulk`, `POST /bulk/delete`, `DELETE /bulk`, `POST /bulk/get`.
 @Suite struct BulkEndpointTests {
-    static let referenceBody = #"""
-        [{"key":"bulk1","value":"v1"},{"key":"bulk2","value":"{\"j\": 2}","metadata":{"m":2},"expiration_ttl":600},{"key":"bulk3","value":"aGVsbG8=","base64":true,"expiration":1795979976}]
-        """#
+    /// The reference's example body (compact JSON, as the SDKs send it).
+    static let referenceBody =
+        "["
+        + [
+            #"{"key":"bulk1","value":"v1"}"#,
+            #"{"key":"bulk2","value":"{\"j\": 2}","metadata":{"m":2},"expiration_ttl":600}"#,
+            #"{"key":"bulk3","value":"aGVsbG8=","base64":true,"expiration":1795979976}"#,
+        ].joined(separator: ",") + "]"
 
     // MARK: Write
 
@@ -32,7 +37,8 @@ import Testing
             #expect(try await api.kv(ns).get("d") == "2")
             // Numbers may be floats or numeric strings; base64 false keeps the text.
             let numbers =
-                #"[{"key":"f","value":"aGk=","base64":false,"expiration_ttl":120.5},{"key":"s","value":"x","expiration":"1795979976"}]"#
+                #"[{"key":"f","value":"aGk=","base64":false,"expiration_ttl":120.5},"#
+                + #"{"key":"s","value":"x","expiration":"1795979976"}]"#
             try expectSuccess(try await api.send("PUT", "/\(ns)/bulk", json: numbers))
             #expect(
                 try await api.kv(ns).readEntry("f") == KVEntry(value: Array("aGk=".utf8), expiration: testNow + 120))

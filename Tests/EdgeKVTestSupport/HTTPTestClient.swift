@@ -76,7 +76,8 @@ public struct HTTPTestClientError: Error, Sendable, CustomStringConvertible {
 /// Each request opens its own connection and sends `Connection: close`. The socket calls block, so they run on
 /// threads of their own, never on Swift's cooperative pool: a server in the same process keeps its threads.
 /// The request is written on one thread while the response is read on another, so a server that echoes a large
-/// body as it reads it never deadlocks against the client. Every read and write gives up after ``timeout``.
+/// body as it reads it never deadlocks against the client; once the response is complete the client stops sending,
+/// as RFC 9112 asks of a client that gets an early answer. Every read and write gives up after ``timeout``.
 public struct HTTPTestClient: Sendable {
     /// The server's host (a name or a numeric address).
     public let host: String
@@ -163,7 +164,9 @@ public struct HTTPTestClient: Sendable {
             _ = try? await written
             throw error
         }
-        // A server may answer before it has read the whole request (a 413, a 400): a failed write is then fine.
+        // A server may answer before it has read the whole request (a 413, a 400) and then wait for the client to
+        // close. Like a browser, stop sending once the response is complete; a write cut short is then fine.
+        socket.shutdown()
         _ = try? await written
         return response
     }

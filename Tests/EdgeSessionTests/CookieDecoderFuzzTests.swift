@@ -6,31 +6,18 @@ import Testing
 
 @testable import EdgeSession
 
-/// SplitMix64: a small seeded generator, so a failing input can be found again.
-struct SeededGenerator: RandomNumberGenerator {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 @Suite("randomized cookie decoding")
 struct CookieDecoderFuzzTests {
     static let seed: UInt64 = 0x5E55_1011_ED6E_0006
     static let alphabet = Array("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_+/=.%{}\":, é☃\u{0}")
 
-    static func randomText(_ rng: inout SeededGenerator) -> String {
+    static func randomText(_ rng: inout SplitMix64) -> String {
         let length = Int.random(in: 0...120, using: &rng)
         return String((0..<length).map { _ in alphabet.randomElement(using: &rng)! })
     }
 
     /// A valid cookie with a few random edits (replace, insert, delete, truncate, duplicate a segment).
-    static func mutate(_ value: String, _ rng: inout SeededGenerator) -> String {
+    static func mutate(_ value: String, _ rng: inout SplitMix64) -> String {
         var chars = Array(value)
         for _ in 0..<Int.random(in: 1...3, using: &rng) {
             switch Int.random(in: 0..<5, using: &rng) {
@@ -47,7 +34,7 @@ struct CookieDecoderFuzzTests {
 
     // No input crashes a decoder; no damaged cookie loads anything but the data it was made with.
     @Test func decodersSurviveRandomInput() throws {
-        var rng = SeededGenerator(state: Self.seed)
+        var rng = SplitMix64(seed: Self.seed)
         let signed = try SignedCookieStore(base64Keys: [TestKeys.signing])
         let encrypted = try EncryptedCookieStore(base64Keys: [TestKeys.encryption])
         let now: Int64 = 1_767_225_600_000
@@ -78,7 +65,7 @@ struct CookieDecoderFuzzTests {
     // The same inputs through the middleware: always a response, never a 500.
     @Test(arguments: StoreKind.allCases)
     func middlewareSurvivesRandomCookies(kind: StoreKind) async throws {
-        var rng = SeededGenerator(state: Self.seed)
+        var rng = SplitMix64(seed: Self.seed)
         let harness = try await SessionHarness(kind)
         let valid = try await harness.store.save(nil, #"{"visits":7}"#, maxAge: 3600, context: harness.context())
         for round in 0..<150 {

@@ -88,6 +88,23 @@ import Testing
         #expect(stats.snapshot.count == payload.count / chunkSize)
     }
 
+    /// A handler that stops reading a large body early still answers at once; the client is not left waiting.
+    @Test(.timeLimit(.minutes(1)), arguments: [nil, 256 * 1024] as [Int?])
+    func largeBodyRefusedEarlyAnswers413(uploadChunkSize: Int?) async throws {
+        let runtime = EdgeRuntime(logger: quietLogger) { request, _ in
+            .text("read \(try await request.bytes(limit: 1024).count)")
+        }
+        try await withServer(runtime) { server in
+            let client = HTTPTestClient(port: server.port, timeout: .seconds(10))
+            let response = try await client.request(
+                "POST", "/", body: pseudoRandomBytes(count: Self.size), chunkSize: uploadChunkSize)
+            #expect(response.status == 413)
+            #expect(response.text == #"{"error":"request body too large"}"#)
+            // The server still serves new connections.
+            #expect(try await client.request("POST", "/", body: [1, 2, 3]).text == "read 3")
+        }
+    }
+
     @Test func bodyLimitAnswers413() async throws {
         let runtime = EdgeRuntime(logger: quietLogger) { request, _ in
             .text("read \(try await request.bytes(limit: 1024).count)")

@@ -1,6 +1,7 @@
 """Load check for `edgekv api` (not part of CI): N value writes, then N reads, from C concurrent clients.
 
-Usage: python Tests/interop/load_check.py [--bin .build/release/edgekv] [--count 10000] [--clients 16] [--client raw|sdk]
+Usage: python Tests/interop/load_check.py [--bin .build/release/edgekv] [--count 10000] [--clients 16]
+       [--client raw|sdk]
 
 Starts the binary on a free port with a token over a fresh state directory, creates a namespace, writes `count`
 distinct keys (each value different, 16 to 2048 bytes, binary), then reads every key back and compares the bytes.

@@ -317,7 +317,8 @@ def test_bulk_update_get_and_delete(client, namespace):
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")
 def test_deprecated_keys_bulk_methods(client, namespace):
-    kv(client).keys.bulk_update(namespace, account_id=ACCOUNT, body=[{"key": "d1", "value": "x"}, {"key": "d2", "value": "y"}])
+    body = [{"key": "d1", "value": "x"}, {"key": "d2", "value": "y"}]
+    kv(client).keys.bulk_update(namespace, account_id=ACCOUNT, body=body)
     got = kv(client).keys.bulk_get(namespace, account_id=ACCOUNT, keys=["d1", "d2"])
     assert got.values == {"d1": "x", "d2": "y"}
     kv(client).keys.bulk_delete(namespace, account_id=ACCOUNT, body=["d1"])

@@ -124,18 +124,6 @@ struct KVBenchReport {
     }
 }
 
-/// A small deterministic generator, so runs pick the same keys.
-struct SplitMix64: RandomNumberGenerator {
-    var state: UInt64
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 struct KVBenchRunner {
     let dir: String
     let rounds: Int
@@ -252,7 +240,7 @@ struct KVBenchRunner {
     }
 
     static func gets(_ kv: any KVNamespace, ops: Int, keys: Int, seed: UInt64) async throws -> Double {
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         let names = (0..<ops).map { _ in key(Int.random(in: 0..<keys, using: &rng)) }
         return try await measure(ops) {
             for name in names {
@@ -281,7 +269,7 @@ struct KVBenchRunner {
 
     /// Pages that start at random depths of the namespace (a cursor made from a random key).
     static func deepPages(_ kv: any KVNamespace, pages: Int, keys: Int, seed: UInt64) async throws -> Double {
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         let cursors = (0..<pages).map { _ in
             Data(key(Int.random(in: 0..<(keys - 1000), using: &rng)).utf8).base64EncodedString()
         }
@@ -368,7 +356,7 @@ final class RawSQLite {
     }
 
     func gets(namespace: String, ops: Int, keys: Int, seed: UInt64) throws -> Double {
-        var rng = SplitMix64(state: seed)
+        var rng = SplitMix64(seed: seed)
         let names = (0..<ops).map { _ in KVBenchRunner.key(Int.random(in: 0..<keys, using: &rng)) }
         let s = try prepare(SQLiteKVSchema.get)
         let start = ContinuousClock.now

@@ -22,8 +22,13 @@ struct ReplayCommand: AsyncParsableCommand {
     @Flag(name: .shortAndLong, help: "Print every fixture, not only failures and skips.") var verbose = false
 
     func validate() throws {
-        if let target, URL(string: target)?.scheme == nil {
-            throw ValidationError("--target must be a URL such as http://127.0.0.1:8787.")
+        if let target {
+            // `localhost:8787` parses as a URL whose scheme is "localhost": only http(s) with a host will do.
+            guard let url = URL(string: target), ["http", "https"].contains(url.scheme?.lowercased() ?? ""),
+                url.host?.isEmpty == false
+            else {
+                throw ValidationError("--target must be a URL such as http://127.0.0.1:8787.")
+            }
         }
     }
 

@@ -75,17 +75,22 @@ struct ServeCommand: AsyncParsableCommand {
         }
         var logger = Logger(label: "edgekv.serve")
         logger.logLevel = .info
-        let recorder = record.map {
-            Recorder(path: $0, name: "recorded \(ISO8601DateFormatter().string(from: Date()))")
+        let demo = DemoApp()
+        do {
+            try demo.validate(env)
+        } catch {
+            // The demo answers 500 naming the variable (what a developer wants to see in the browser); say it once
+            // here too.
+            Output.diagnostic("warning: every request will answer 500: \(error)")
         }
-        var runtime = DemoApp().runtime(env: env, logger: logger, middleware: recorder.map { [$0] } ?? [])
+        var app = demo.runtime(env: env, logger: logger)
         if consistency == "eventual" {
             let simulators = env.bindings.compactMapValues { binding -> ConsistencySimulator? in
                 if case .kv(let base) = binding { return ConsistencySimulator(base: base) }
                 return nil
             }
             let base = env
-            runtime.envForRequest = { request in
+            app.envForRequest = { request in
                 let location =
                     request.headers[HTTPField.Name("X-EdgeKV-Location")!] ?? request.headers[
                         HTTPField.Name("CF-IPCountry")!]
@@ -95,6 +100,11 @@ struct ServeCommand: AsyncParsableCommand {
                 return env
             }
         }
+        let recorder = try record.map {
+            try Recorder(
+                path: $0, name: "recorded \(ISO8601DateFormatter().string(from: Date()))", logger: logger)
+        }
+        let runtime = recorder?.runtime(recording: app) ?? app
         let server = EdgeServer(
             runtime: runtime, configuration: EdgeServer.Configuration(host: host, port: port, logger: logger))
         let host = host
@@ -106,5 +116,7 @@ struct ServeCommand: AsyncParsableCommand {
             if let recording { print("Recording requests to \(recording)") }
             fflush(nil)
         }
+        // The recording runtime wraps the app's: the app's `waitUntil` work is its own to await.
+        await app.shutdown()
     }
 }

@@ -1,0 +1,151 @@
+import ArgumentParser
+import EdgeConfig
+import EdgeKV
+import EdgeKVCloudflare
+import EdgeKVSQLite
+import EdgeSync
+import Foundation
+import Synchronization
+
+struct SyncCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sync",
+        abstract: "Copy keys with values, metadata and expiration between local state, Workers KV and wrangler dev.",
+        discussion: """
+            FROM and TO are local:NS (EdgeKV's --persist-to state), remote:NS (Workers KV through the REST API; \
+            CLOUDFLARE_* variables) or wrangler:DIR:NS (the persistence of wrangler dev, DIR being its \
+            .wrangler/state folder). NS is a binding from the config (local and wrangler: preview_id ?? id ?? \
+            binding, as wrangler dev uses; remote: its id) or a namespace id. Keys expiring within 60 s are skipped. \
+            The last line is `added N, changed N, deleted N, unchanged N, skipped N`. A sync that stopped part way \
+            can simply be run again. Keys that still fail after retries are listed on stderr and the exit code is 1.
+            """)
+
+    @Argument(help: "Where to copy from: local:NS, remote:NS or wrangler:DIR:NS.") var from: String
+    @Argument(help: "Where to copy to: local:NS, remote:NS or wrangler:DIR:NS.") var to: String
+    @Option(help: ArgumentHelp("Only keys starting with this prefix.", valueName: "prefix")) var prefix: String?
+    @Flag(name: .customLong("dry-run"), help: "Show what would change (counts and bytes); change nothing.")
+    var dryRun = false
+    @Flag(help: "Also delete keys from TO that FROM does not have (within --prefix).") var delete = false
+    @Flag(name: .shortAndLong, help: "List every key with what happens to it.") var verbose = false
+    @OptionGroup var state: StateOptions
+
+    func validate() throws {
+        _ = try endpoint(from)
+        _ = try endpoint(to)
+        if from == to { throw ValidationError("FROM and TO are the same.") }
+    }
+
+    func endpoint(_ text: String) throws -> SyncEndpoint {
+        do {
+            return try SyncEndpoint(parsing: text)
+        } catch {
+            throw ValidationError("\(error)")
+        }
+    }
+
+    func run() async throws {
+        let config = try state.loadConfig()
+        var store: SQLiteKVStore?
+        func open(_ endpoint: SyncEndpoint) async throws -> any KVNamespace {
+            switch endpoint {
+            case .local(let ns):
+                if store == nil { store = try await state.openStore() }
+                return store!.namespace(id: Self.devID(ns, config))
+            case .remote(let ns):
+                let client = CloudflareClient(configuration: try CloudflareConfiguration.fromEnvironment())
+                return CloudflareKVNamespace(client: client, id: try Self.remoteID(ns, config))
+            case .wrangler(let directory, let ns):
+                return try await MiniflareKVNamespace(stateDirectory: directory, namespaceID: Self.devID(ns, config))
+            }
+        }
+        let source = try await open(try endpoint(from))
+        let destination = try await open(try endpoint(to))
+        let sync = KVSync(
+            from: source, to: destination,
+            configuration: KVSync.Configuration(prefix: prefix, dryRun: dryRun, delete: delete))
+        let meter = SyncMeter(total: Output.stderrIsTerminal ? try await sync.countSourceKeys() : nil)
+        let verbose = verbose
+        let dryRun = dryRun
+        let report = try await sync.run { event in
+            if verbose {
+                let verb = dryRun && event.action != .unchanged && event.action != .skipped ? "would be " : ""
+                var line = "\(verb)\(event.action.rawValue): \(event.key)"
+                if let reason = event.reason { line += " (\(reason))" }
+                FileHandle.standardOutput.write(Data((line + "\n").utf8))
+            }
+            meter.record(event)
+        }
+        meter.finish()
+        for failure in report.failures { Output.diagnostic("failed: \(failure.key): \(failure.reason)") }
+        if dryRun { Output.diagnostic("dry run: \(report.bytes) bytes would be copied; nothing was changed") }
+        print(report.summary)
+        if !report.failures.isEmpty {
+            Output.diagnostic("\(report.failures.count) key(s) failed; run the same sync again to retry them")
+            throw ExitCode(1)
+        }
+    }
+
+    /// A binding's namespace for local state and wrangler dev (`preview_id ?? id ?? binding`), else the id given.
+    static func devID(_ ns: String, _ config: WranglerConfig?) -> String {
+        config?.namespaceBinding(named: ns)?.devNamespaceId ?? ns
+    }
+
+    /// A binding's `id` for Workers KV, else the id given.
+    static func remoteID(_ ns: String, _ config: WranglerConfig?) throws -> String {
+        guard let entry = config?.namespaceBinding(named: ns) else { return ns }
+        guard let id = entry.id else {
+            throw CLIError("the binding \"\(ns)\" has no id; add the namespace id to its kv_namespaces entry")
+        }
+        return id
+    }
+}
+
+/// Progress on stderr while syncing — keys and bytes done, rate, ETA — shown only on a terminal.
+final class SyncMeter: Sendable {
+    private struct State {
+        var keys = 0
+        var bytes = 0
+        var lastDraw = ContinuousClock.now - .seconds(1)
+        var drawn = false
+    }
+
+    private let total: Int?
+    private let start = ContinuousClock.now
+    private let state = Mutex(State())
+
+    /// `total` is the number of source keys, or nil to stay quiet.
+    init(total: Int?) { self.total = total }
+
+    func record(_ event: SyncEvent) {
+        guard let total else { return }
+        state.withLock { s in
+            s.keys += 1
+            s.bytes += event.bytes
+            let now = ContinuousClock.now
+            guard now - s.lastDraw > .milliseconds(200) else { return }
+            s.lastDraw = now
+            s.drawn = true
+            let elapsed = max(Self.seconds(now - start), 0.001)
+            let rate = Double(s.keys) / elapsed
+            let eta = rate > 0 ? Int(Double(max(total - s.keys, 0)) / rate) : 0
+            let line =
+                "\r\(s.keys)/\(total) keys, \(Self.size(s.bytes)), \(Int(rate)) keys/s, "
+                + "\(Self.size(Int(Double(s.bytes) / elapsed)))/s, ETA \(eta / 60):\(String(format: "%02d", eta % 60))  "
+            FileHandle.standardError.write(Data(line.utf8))
+        }
+    }
+
+    func finish() {
+        if state.withLock({ $0.drawn }) { FileHandle.standardError.write(Data("\n".utf8)) }
+    }
+
+    static func seconds(_ d: Duration) -> Double {
+        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
+    }
+
+    static func size(_ bytes: Int) -> String {
+        if bytes >= 1_000_000 { return String(format: "%.1f MB", Double(bytes) / 1e6) }
+        if bytes >= 1_000 { return String(format: "%.1f kB", Double(bytes) / 1e3) }
+        return "\(bytes) B"
+    }
+}

@@ -1,0 +1,162 @@
+import DemoApp
+import Edge
+import EdgeHTTP
+import EdgeKV
+import EdgeKVSQLite
+import EdgeKVTestSupport
+import EdgeReplay
+import Foundation
+import Logging
+import Testing
+
+/// Serves a runtime on 127.0.0.1 with a free port for the duration of `body`.
+func serving<T: Sendable>(_ runtime: EdgeRuntime, _ body: (String) async throws -> T) async throws -> T {
+    var logger = Logger(label: "edgereplay.test.http")
+    logger.logLevel = .critical
+    let server = try await EdgeServer(
+        runtime: runtime, configuration: EdgeServer.Configuration(host: "127.0.0.1", port: 0, logger: logger)
+    ).start()
+    do {
+        let value = try await body(server.baseURL)
+        try await server.stop()
+        return value
+    } catch {
+        try? await server.stop()
+        throw error
+    }
+}
+
+/// The demo on fresh local KV state, as `edgekv serve` runs it.
+func demoRuntime() async throws -> EdgeRuntime {
+    let store = try await SQLiteKVStore(inMemoryWithClock: SystemClock())
+    var logger = Logger(label: "edgereplay.test.demo")
+    logger.logLevel = .critical
+    return DemoApp().runtime(env: try Env(kv: ["SESSIONS": store.namespace(id: "SESSIONS")]), logger: logger)
+}
+
+@Suite("ReplayRunner over HTTP")
+struct HTTPReplayTests {
+    @Test("the bundled fixtures against the demo on a real socket: in-process-only ones are skipped, the rest pass")
+    func bundledFixtures() async throws {
+        let summary = try await serving(try await demoRuntime()) { base in
+            try await ReplayRunner(apps: [], target: .http(baseURL: base)).run(paths: [Repo.fixtures])
+        }
+        let byFile = Dictionary(
+            uniqueKeysWithValues: summary.results.map { ((($0.file ?? "") as NSString).lastPathComponent, $0) })
+        #expect(byFile["session-flow.json"]?.outcome == .passed, "\(byFile["session-flow.json"]?.failures ?? [])")
+        #expect(byFile["session-fixation.json"]?.outcome == .passed)
+        for result in summary.results where result.outcome != .passed {
+            guard case .skipped(let reason) = result.outcome else {
+                Issue.record("\(result.file ?? result.name) failed over HTTP: \(result.failures)")
+                continue
+            }
+            #expect(!reason.isEmpty)
+            #expect(result.failures.isEmpty)
+        }
+        #expect(summary.failed == 0)
+        #expect(summary.passed == 2)
+        #expect(summary.line == "2 passed, 0 failed, \(summary.results.count - 2) skipped")
+        #expect(
+            byFile["kv-expiry.json"]?.outcome == .skipped(reason: "sets env vars (the server has its own env)"))
+        #expect(byFile["kv-seeded.json"]?.outcome == .skipped(reason: "seeds KV (needs in-process state)"))
+        #expect(
+            byFile["kv-fixation.json"]?.outcome
+                == .skipped(reason: "steps[2] needs the in-process clock, KV or locations"))
+    }
+
+    @Test("why a fixture cannot run over HTTP: vars, seeds, consistency, advance, expectKV, a location")
+    func skipReasons() async throws {
+        let cases: [(String, ReplayResult.Outcome)] = [
+            (
+                #"{"name": "v", "env": {"vars": {"A": "1"}}, "steps": [{"request": {"path": "/"}}]}"#,
+                .skipped(reason: "sets env vars (the server has its own env)")
+            ),
+            (
+                #"{"name": "k", "env": {"kv": {"SESSIONS": [{"key": "a", "value": "b"}]}}, "steps": []}"#,
+                .skipped(reason: "seeds KV (needs in-process state)")
+            ),
+            (
+                #"{"name": "c", "consistency": {}, "steps": [{"request": {"path": "/"}}]}"#,
+                .skipped(reason: "uses the consistency simulator (in-process only)")
+            ),
+            (
+                #"{"name": "a", "steps": [{"request": {"path": "/"}}, {"cookies": {"x": "1"}}, {"advance": 1}]}"#,
+                .skipped(reason: "steps[2] needs the in-process clock, KV or locations")
+            ),
+            (
+                #"{"name": "e", "steps": [{"expectKV": {"SESSIONS": {"count": 0}}}]}"#,
+                .skipped(reason: "steps[0] needs the in-process clock, KV or locations")
+            ),
+            (
+                #"{"name": "l", "steps": [{"request": {"path": "/"}}, {"request": {"path": "/", "location": "eu"}}]}"#,
+                .skipped(reason: "steps[1] needs the in-process clock, KV or locations")
+            ),
+            (
+                #"{"name": "ok", "steps": [{"cookies": {"session": "x"}}, {"request": {"path": "/me"}, "expect": {"status": 401}}]}"#,
+                .passed
+            ),
+        ]
+        try await serving(try await demoRuntime()) { base in
+            let runner = ReplayRunner(apps: [], target: .http(baseURL: base))
+            for (json, outcome) in cases {
+                let result = await runner.run(try parseFixture(json))
+                #expect(result.outcome == outcome, "\(json): \(result.failures)")
+            }
+        }
+    }
+
+    @Test("a failing expectation over HTTP names the step, expected and got")
+    func failure() async throws {
+        let result = try await serving(try await demoRuntime()) { base in
+            await ReplayRunner(apps: [], target: .http(baseURL: base + "/")).run(
+                try parseFixture(
+                    #"""
+                    {"name": "http fails", "steps": [
+                      {"request": {"path": "/"}, "expect": {"json": {"visits": 5}, "cookies": {"session": {"set": false}}}},
+                      {"request": {"path": "/"}, "expect": {"json": {"visits": 2}, "cookies": {"session": {"changed": false}}}}
+                    ]}
+                    """#))
+        }
+        #expect(
+            result.failures == [
+                "steps[0] (GET /): expect.json.visits: expected 5, got 1\n"
+                    + #"      expected (subset): {"visits":5}"# + "\n" + #"      got:               {"visits":1}"#,
+                "steps[0] (GET /): expect.cookies.session.set: expected no Set-Cookie for session, got one",
+            ], "the session cookie from steps[0] went back with steps[1]")
+    }
+
+    @Test("a user's app over HTTP: several Set-Cookie lines (one with an Expires date), deletion, bodies")
+    func customAppOverHTTP() async throws {
+        let store = try await SQLiteKVStore(inMemoryWithClock: SystemClock())
+        let runtime = EdgeRuntime(env: try Env(kv: ["DATA": store.namespace(id: "DATA")]), handler: NotesApp.handler)
+        let result = try await serving(runtime) { base in
+            await ReplayRunner(apps: [], target: .http(baseURL: base)).run(
+                try parseFixture(
+                    #"""
+                    {"name": "notes over http", "app": "notes", "steps": [
+                      {"request": {"path": "/cookies"},
+                       "expect": {"status": 204, "cookies": {"a": {"set": true, "httpOnly": true, "path": "/"},
+                                                             "b": {"set": true, "maxAge": 60}}}},
+                      {"request": {"method": "POST", "path": "/echo?x=1", "json": {"k": "v"}},
+                       "expect": {"json": {"cookie": "a=1; b=2", "method": "POST", "contentType": "application/json",
+                                           "body": "{\"k\":\"v\"}"}}},
+                      {"request": {"path": "/forget"}, "expect": {"cookies": {"a": {"cleared": true}}}},
+                      {"cookies": {"c": "%%%verbatim%%%"}},
+                      {"request": {"path": "/echo"}, "expect": {"json": {"cookie": "b=2; c=%%%verbatim%%%"}}},
+                      {"request": {"path": "/count"}, "expect": {"json": {"n": 1}}},
+                      {"request": {"path": "/boom"}, "expect": {"status": 500}}
+                    ]}
+                    """#))
+        }
+        #expect(result.outcome == .passed, "\(result.failures)")
+    }
+
+    @Test("a server that does not answer fails the fixture, never passes it")
+    func unreachable() async throws {
+        let port = try await serving(try await demoRuntime()) { base in Int(base.split(separator: ":").last!)! }
+        let result = await ReplayRunner(apps: [], target: .http(baseURL: "http://127.0.0.1:\(port)")).run(
+            try parseFixture(#"{"name": "down", "steps": [{"request": {"path": "/"}}]}"#))
+        #expect(result.outcome == .failed)
+        #expect(result.failures.count == 1 && result.failures[0].hasPrefix("could not run: "), "\(result.failures)")
+    }
+}
