@@ -7,10 +7,16 @@ public final class CloudflareClient: Sendable {
     /// The configuration.
     public let configuration: CloudflareConfiguration
     let transport: CurlTransport
+    /// `{base}/accounts/{account}/storage/kv/namespaces`, built once.
+    let root: String
+    /// The credential header lines, built once.
+    let authHeaders: [String]
 
     /// Creates a client.
     public init(configuration: CloudflareConfiguration) {
         self.configuration = configuration
+        root = "\(configuration.baseURL)/accounts/\(Self.segment(configuration.accountID))/storage/kv/namespaces"
+        authHeaders = configuration.credentials.headers
         transport = CurlTransport(
             options: CurlTransport.Options(
                 lanes: configuration.lanes, connectTimeout: configuration.connectTimeout,
@@ -23,27 +29,50 @@ public final class CloudflareClient: Sendable {
 
     // MARK: Requests
 
-    /// One path segment, percent-encoded (a key with `/` stays one segment).
-    static func segment(_ s: String) -> String {
-        var allowed = CharacterSet.alphanumerics.intersection(
-            CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
-        allowed.insert(charactersIn: "-._~!$&'()*+,;=:@")
-        return s.addingPercentEncoding(withAllowedCharacters: allowed) ?? s
-    }
+    /// One path segment, percent-encoded (a key with `/` stays one segment): every byte of its UTF-8 but ASCII
+    /// letters, digits and `-._~!$&'()*+,;=:@` becomes `%XX`.
+    static func segment(_ s: String) -> String { percentEncoded(s, keeping: segmentBytes) }
 
     static func query(_ items: [(String, String?)]) -> String {
-        var allowed = CharacterSet.alphanumerics.intersection(
-            CharacterSet(charactersIn: Unicode.Scalar(0)..<Unicode.Scalar(128)))
-        allowed.insert(charactersIn: "-._~")
-        let parts = items.compactMap { name, value in
-            value.map { "\(name)=\($0.addingPercentEncoding(withAllowedCharacters: allowed) ?? $0)" }
+        var out = ""
+        for case let (name, value?) in items {
+            out += (out.isEmpty ? "?" : "&") + name + "=" + percentEncoded(value, keeping: queryBytes)
         }
-        return parts.isEmpty ? "" : "?" + parts.joined(separator: "&")
+        return out
+    }
+
+    /// The ASCII bytes a path segment keeps as they are.
+    static let segmentBytes = asciiTable("-._~!$&'()*+,;=:@")
+    /// The ASCII bytes a query value keeps as they are.
+    static let queryBytes = asciiTable("-._~")
+
+    static func asciiTable(_ punctuation: String) -> [Bool] {
+        (0..<128).map { byte in
+            let c = UInt8(byte)
+            return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
+                || punctuation.utf8.contains(c)
+        }
+    }
+
+    /// Percent-encodes every UTF-8 byte that `keep` does not list, with upper-case hex digits (no Foundation
+    /// `CharacterSet`: this runs for every request).
+    static func percentEncoded(_ s: String, keeping keep: [Bool]) -> String {
+        if s.utf8.allSatisfy({ $0 < 128 && keep[Int($0)] }) { return s }
+        let hex = Array("0123456789ABCDEF".utf8)
+        var out: [UInt8] = []
+        out.reserveCapacity(s.utf8.count * 3)
+        for byte in s.utf8 {
+            if byte < 128 && keep[Int(byte)] {
+                out.append(byte)
+            } else {
+                out += [0x25, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
     }
 
     func url(_ path: String, _ query: [(String, String?)] = []) -> String {
-        "\(configuration.baseURL)/accounts/\(Self.segment(configuration.accountID))/storage/kv/namespaces\(path)"
-            + Self.query(query)
+        root + path + Self.query(query)
     }
 
     /// Sends a request, retrying what may succeed later, and returns the reply of a 2xx.
@@ -56,8 +85,7 @@ public final class CloudflareClient: Sendable {
         var attempt = 0
         while true {
             attempt += 1
-            let call = HTTPCall(
-                method: method, url: url, headers: configuration.credentials.headers + headers, body: body)
+            let call = HTTPCall(method: method, url: url, headers: authHeaders + headers, body: body)
             var wait: Duration?
             var failure: any Error
             do {

@@ -112,19 +112,41 @@ final class CurlTransport: Sendable {
 
 /// One easy handle and the thread that uses it.
 final class CurlLane: @unchecked Sendable {
-    // @unchecked: `handle` is only used on `thread`; the counter is atomic through its mutex.
+    // @unchecked: `handle`, `errorBuffer` and `headerLists` are only used on `thread` (and by `close`, after the
+    // thread has stopped); the counter is atomic through its mutex.
     private let handle: OpaquePointer
     private let thread: WorkerThread
     private let connections = Mutex(0)
+    /// libcurl's error text for the current transfer.
+    private let errorBuffer: UnsafeMutablePointer<CChar>
+    /// Header lists built for earlier requests, by their lines: a request with the same headers as an earlier one
+    /// (most do) reuses its list instead of allocating a new one.
+    private var headerLists: [(lines: [String], list: UnsafeMutablePointer<curl_slist>?)] = []
+    private static let maxHeaderLists = 8
 
     init(index: Int) {
         handle = OpaquePointer(curl_easy_init()!)
         thread = WorkerThread(name: "edgekv-curl-\(index)")
+        errorBuffer = .allocate(capacity: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer.initialize(repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
     }
 
     func close() {
         thread.stop()
         curl_easy_cleanup(UnsafeMutableRawPointer(handle))
+        for entry in headerLists { curl_slist_free_all(entry.list) }
+        headerLists = []
+        errorBuffer.deallocate()
+    }
+
+    /// The header list for these lines (plus `Expect:`, so that curl never waits for a `100 Continue`).
+    private func headerList(_ lines: [String]) -> UnsafeMutablePointer<curl_slist>? {
+        if let entry = headerLists.first(where: { $0.lines == lines }) { return entry.list }
+        var list: UnsafeMutablePointer<curl_slist>?
+        for line in lines + ["Expect:"] { list = curl_slist_append(list, line) }
+        if headerLists.count == Self.maxHeaderLists { curl_slist_free_all(headerLists.removeFirst().list) }
+        headerLists.append((lines, list))
+        return list
     }
 
     var connectionsOpened: Int { connections.withLock { $0 } }
@@ -140,14 +162,12 @@ final class CurlLane: @unchecked Sendable {
         let unmanaged = Unmanaged.passRetained(box)
         defer { unmanaged.release() }
         let opaque = unmanaged.toOpaque()
-        var errorBuffer = [CChar](repeating: 0, count: Int(CURL_ERROR_SIZE) + 1)
+        errorBuffer[0] = 0
+        // After the reset the handle no longer points at a list, so an evicted one is not in use.
+        let headers = headerList(call.headers)
 
-        var headers: UnsafeMutablePointer<curl_slist>?
-        for line in call.headers + ["Expect:"] { headers = curl_slist_append(headers, line) }
-        defer { curl_slist_free_all(headers) }
-
-        let rc: CURLcode = errorBuffer.withUnsafeMutableBufferPointer { errors in
-            _ = ccurl_setopt_pointer(h, CURLOPT_ERRORBUFFER, errors.baseAddress)
+        let rc: CURLcode = {
+            _ = ccurl_setopt_pointer(h, CURLOPT_ERRORBUFFER, errorBuffer)
             _ = ccurl_setopt_string(h, CURLOPT_URL, call.url)
             _ = ccurl_setopt_long(h, CURLOPT_NOSIGNAL, 1)
             _ = ccurl_setopt_long(h, CURLOPT_TCP_KEEPALIVE, 1)
@@ -175,12 +195,12 @@ final class CurlLane: @unchecked Sendable {
                 _ = ccurl_setopt_string(h, CURLOPT_CUSTOMREQUEST, call.method)
             }
             return curl_easy_perform(h)
-        }
+        }()
         var newConnections = 0
         _ = ccurl_getinfo_long(h, CURLINFO_NUM_CONNECTS, &newConnections)
         if newConnections > 0 { connections.withLock { $0 += newConnections } }
         guard rc == CURLE_OK else {
-            let detail = String(decoding: errorBuffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let detail = String(cString: errorBuffer)
             let text = detail.isEmpty ? String(cString: curl_easy_strerror(rc)) : detail
             throw CloudflareTransportError(curlCode: Int(rc.rawValue), message: text)
         }
@@ -220,13 +240,20 @@ private let headerCallback: ccurl_data_callback = { pointer, size, count, user i
     let box = Unmanaged<TransferBox>.fromOpaque(user!).takeUnretainedValue()
     let n = size * count
     guard let pointer, n > 0 else { return n }
-    let line = String(decoding: UnsafeRawBufferPointer(start: pointer, count: n), as: UTF8.self)
-    if line.hasPrefix("HTTP/") {
-        box.headers = [:]  // a new response (after 100 Continue or a redirect)
+    // Parsed as bytes: names are ASCII (lower-cased here), values lose their surrounding spaces, tabs and CRLF.
+    let line = UnsafeRawBufferPointer(start: pointer, count: n)
+    if n >= 5 && line[0] == 0x48 && line[1] == 0x54 && line[2] == 0x54 && line[3] == 0x50 && line[4] == 0x2F {
+        box.headers = [:]  // "HTTP/": a new response (after 100 Continue or a redirect)
         box.body = []
-    } else if let colon = line.firstIndex(of: ":") {
-        let name = line[..<colon].lowercased()
-        let value = line[line.index(after: colon)...].trimmingCharacters(in: .whitespacesAndNewlines)
+    } else if let colon = line.firstIndex(of: 0x3A) {
+        let name = String(
+            decoding: line[..<colon].lazy.map { $0 >= 0x41 && $0 <= 0x5A ? $0 | 0x20 : $0 }, as: UTF8.self)
+        func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0D || byte == 0x0A }
+        var start = colon + 1
+        var end = n
+        while start < end && isSpace(line[start]) { start += 1 }
+        while end > start && isSpace(line[end - 1]) { end -= 1 }
+        let value = String(decoding: line[start..<end], as: UTF8.self)
         box.headers[name] = value
         if name == "content-length", let length = Int(value), length > 0, length < 1 << 30 {
             box.body.reserveCapacity(length)

@@ -49,16 +49,21 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
         /// Whether every commit is flushed to disk (`synchronous=FULL`). The default (`NORMAL` in WAL mode)
         /// loses no committed write when a process is killed; FULL also survives power loss.
         public var durableCommits: Bool
+        /// How much of the file reads may map into memory (`mmap_size`). Mapping makes gets and list pages deep in a
+        /// large namespace cheap; a one-pass reader of a whole namespace (sync) sets 0 so the values it streams do
+        /// not stay resident.
+        public var mmapBytes: Int
 
         /// Creates a configuration.
         public init(
             location: Location, clock: any KVClock = SystemClock(), busyTimeoutMilliseconds: Int32 = 30_000,
-            durableCommits: Bool = false
+            durableCommits: Bool = false, mmapBytes: Int = 1 << 30
         ) {
             self.location = location
             self.clock = clock
             self.busyTimeoutMilliseconds = busyTimeoutMilliseconds
             self.durableCommits = durableCommits
+            self.mmapBytes = max(0, mmapBytes)
         }
     }
 
@@ -86,7 +91,9 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
     }
 
     /// Opens the state file `edgekv.sqlite` inside `directory`, creating the directory when missing.
-    public convenience init(directory: String, clock: any KVClock = SystemClock()) async throws {
+    public convenience init(
+        directory: String, clock: any KVClock = SystemClock(), mmapBytes: Int = 1 << 30
+    ) async throws {
         var isDirectory: ObjCBool = false
         if FileManager.default.fileExists(atPath: directory, isDirectory: &isDirectory) {
             if !isDirectory.boolValue {
@@ -101,7 +108,7 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
             }
         }
         let path = (directory as NSString).appendingPathComponent(Self.stateFileName)
-        try await self.init(path: path, clock: clock)
+        try await self.init(configuration: Configuration(location: .file(path), clock: clock, mmapBytes: mmapBytes))
     }
 
     /// Opens an empty in-memory store.
@@ -136,7 +143,7 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
         // Reads of a large namespace go through the mapping instead of a read() per page, and the page cache
         // holds the upper levels of the key index: a get or a list page deep in a namespace of a million keys
         // then costs about what it costs in a small one.
-        try c.exec("PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536")
+        try c.exec("PRAGMA mmap_size = \(configuration.mmapBytes); PRAGMA cache_size = -65536")
         return Opened(value: c)
     }
 

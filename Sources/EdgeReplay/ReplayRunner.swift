@@ -126,7 +126,7 @@ public struct ReplayRunner: Sendable {
             switch step {
             case .advance(let seconds): clock.advance(seconds: seconds)
             case .cookies(let edits):
-                for (name, value) in edits { jar.set(name, value) }
+                Self.edit(&jar, edits)
             case .expectKV(let specs):
                 for (binding, spec) in specs.sorted(by: { $0.key < $1.key }) {
                     guard let kv = namespaces[binding] else {
@@ -162,6 +162,12 @@ public struct ReplayRunner: Sendable {
         return ExpectationMatcher.check(
             expect, response, previousCookies: { before.value($0, nowMilliseconds: now) }, nowMilliseconds: now
         ).map { "\(step) (\(request.method) \(request.path)): expect.\($0)" }
+    }
+
+    /// Applies a `cookies` step. JSON objects have no order, so cookies new to the jar are added in name order:
+    /// the `Cookie` header is the same on every run.
+    static func edit(_ jar: inout CookieJar, _ edits: [String: String?]) {
+        for (name, value) in edits.sorted(by: { $0.key < $1.key }) { jar.set(name, value) }
     }
 
     static func edgeRequest(_ r: Fixture.RequestStep, cookie: String?) -> Edge.Request {
@@ -212,7 +218,7 @@ public struct ReplayRunner: Sendable {
             let where_ = "steps[\(index)]"
             switch step {
             case .cookies(let edits):
-                for (name, value) in edits { jar.set(name, value) }
+                Self.edit(&jar, edits)
             case .request(let request, let expect):
                 let now = SystemClock().nowMilliseconds()
                 let base = base.hasSuffix("/") ? String(base.dropLast()) : base

@@ -52,7 +52,7 @@ public struct KVSync: Sendable {
         /// Creates a configuration.
         public init(
             prefix: String? = nil, dryRun: Bool = false, delete: Bool = false, minimumLifetime: Int64 = 60,
-            pageSize: Int = 1000, maxChunkItems: Int = 10_000, maxChunkBytes: Int = 32_000_000, attempts: Int = 3,
+            pageSize: Int = 1000, maxChunkItems: Int = 10_000, maxChunkBytes: Int = 8_000_000, attempts: Int = 3,
             retryDelay: Duration = .milliseconds(500), readConcurrency: Int = 4
         ) {
             self.prefix = prefix

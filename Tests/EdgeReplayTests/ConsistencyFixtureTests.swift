@@ -56,16 +56,20 @@ struct ConsistencyFixtureTests {
         let result = await runner.run(
             try parseFixture(
                 #"""
-                {"name": "routing", "app": "notes", "consistency": {"propagation": 10, "cacheTtl": 30, "writeLimit": true},
+                {"name": "routing", "app": "notes",
+                 "consistency": {"propagation": 10, "cacheTtl": 30, "writeLimit": true},
                  "steps": [
                   {"request": {"path": "/echo", "location": "eu"}, "expect": {"json": {"location": "eu"}}},
                   {"request": {"path": "/echo"}, "expect": {"json": {"location": null}}},
                   {"request": {"path": "/kv/k", "location": "eu"}, "expect": {"status": 404},
                    "comment": "eu caches the miss for cacheTtl"},
-                  {"request": {"method": "PUT", "path": "/kv/k", "body": "v1", "location": "us"}, "expect": {"status": 204}},
+                  {"request": {"method": "PUT", "path": "/kv/k", "body": "v1", "location": "us"},
+                   "expect": {"status": 204}},
                   {"request": {"path": "/kv/k", "location": "us"}, "expect": {"status": 200, "body": "v1"}},
-                  {"request": {"path": "/kv/k", "location": "ap"}, "expect": {"status": 404}, "comment": "ap has not seen it"},
-                  {"request": {"method": "PUT", "path": "/kv/k", "body": "v2", "location": "us"}, "expect": {"status": 500},
+                  {"request": {"path": "/kv/k", "location": "ap"}, "expect": {"status": 404},
+                   "comment": "ap has not seen it"},
+                  {"request": {"method": "PUT", "path": "/kv/k", "body": "v2", "location": "us"},
+                   "expect": {"status": 500},
                    "comment": "a second write to the key within a second: KV's 429, an error for this app"},
                   {"expectKV": {"DATA": {"values": {"k": "v1"}}}},
                   {"advance": 10},

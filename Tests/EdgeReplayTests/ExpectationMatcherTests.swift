@@ -227,7 +227,8 @@ struct ExpectationMatcherTests {
     @Test("every problem is listed, in a stable order")
     func several() throws {
         let problems = try Self.problems(
-            #"{"status": 201, "headers": {"X-A": "1"}, "json": {"a": 2}, "body": "x", "bodyContains": "y", "cookies": {"b": {"set": true}, "a": {"set": true}}}"#,
+            #"{"status": 201, "headers": {"X-A": "1"}, "json": {"a": 2}, "body": "x", "bodyContains": "y", "#
+                + #""cookies": {"b": {"set": true}, "a": {"set": true}}}"#,
             body: #"{"a":1}"#)
         #expect(problems.count == 7, "\(problems)")
         #expect(

@@ -33,7 +33,8 @@ struct FixtureParsingTests {
         Broken(
             label: "unknown top-level key", json: #"{"name": "t", "steps": [], "stepz": []}"#,
             message:
-                "broken.json: stepz: unknown field (expected one of: app, consistency, description, env, name, now, steps)"
+                "broken.json: stepz: unknown field "
+                + "(expected one of: app, consistency, description, env, name, now, steps)"
         ),
         Broken(
             label: "missing name", json: #"{"steps": []}"#, message: "broken.json: name: required: a non-empty string"),
@@ -44,7 +45,8 @@ struct FixtureParsingTests {
             label: "name of a bad type", json: #"{"name": 7, "steps": []}"#,
             message: "broken.json: name: expected a string"),
         Broken(
-            label: "missing steps", json: #"{"name": "t"}"#, message: "broken.json: steps: required: an array of steps"),
+            label: "missing steps", json: #"{"name": "t"}"#,
+            message: "broken.json: steps: required: an array of steps"),
         Broken(
             label: "steps of a bad type", json: #"{"name": "t", "steps": {}}"#,
             message: "broken.json: steps: required: an array of steps"),
@@ -58,7 +60,8 @@ struct FixtureParsingTests {
             message: "broken.json: consistency.writeLimit: expected true or false"),
         Broken(
             label: "unknown consistency key", json: #"{"name": "t", "consistency": {"ttl": 5}, "steps": []}"#,
-            message: "broken.json: consistency.ttl: unknown field (expected one of: cacheTtl, propagation, writeLimit)"),
+            message:
+                "broken.json: consistency.ttl: unknown field (expected one of: cacheTtl, propagation, writeLimit)"),
     ]
 
     static let envCases: [Broken] = [
@@ -103,7 +106,8 @@ struct FixtureParsingTests {
             label: "unknown env.kv entry key",
             json: env(#"{"kv": {"SESSIONS": [{"key": "a", "value": "v", "ttl": 60}]}}"#),
             message:
-                "broken.json: env.kv.SESSIONS[0].ttl: unknown field (expected one of: base64, expiration, key, metadata, value)"
+                "broken.json: env.kv.SESSIONS[0].ttl: unknown field "
+                + "(expected one of: base64, expiration, key, metadata, value)"
         ),
     ]
 
@@ -127,7 +131,8 @@ struct FixtureParsingTests {
         Broken(
             label: "unknown key in a request", json: request(#"{"path": "/", "header": {}}"#),
             message:
-                "broken.json: steps[1].request.header: unknown field (expected one of: base64, body, headers, json, location, method, path)"
+                "broken.json: steps[1].request.header: unknown field "
+                + "(expected one of: base64, body, headers, json, location, method, path)"
         ),
         Broken(
             label: "request of a bad type", json: request(#""/""#),
@@ -174,7 +179,8 @@ struct FixtureParsingTests {
         Broken(
             label: "unknown key in expect", json: expect(#"{"stauts": 200}"#),
             message:
-                "broken.json: steps[1].expect.stauts: unknown field (expected one of: body, bodyContains, cookies, headers, json, status)"
+                "broken.json: steps[1].expect.stauts: unknown field "
+                + "(expected one of: body, bodyContains, cookies, headers, json, status)"
         ),
         Broken(
             label: "status of a bad type", json: expect(#"{"status": "200"}"#),
@@ -212,7 +218,8 @@ struct FixtureParsingTests {
         Broken(
             label: "unknown cookie expectation", json: expect(#"{"cookies": {"session": {"expires": 1}}}"#),
             message:
-                "broken.json: steps[1].expect.cookies.session.expires: unknown field (expected one of: changed, cleared, httpOnly, maxAge, path, sameSite, secure, set)"
+                "broken.json: steps[1].expect.cookies.session.expires: unknown field "
+                + "(expected one of: changed, cleared, httpOnly, maxAge, path, sameSite, secure, set)"
         ),
     ]
 
@@ -254,7 +261,8 @@ struct FixtureParsingTests {
         Broken(
             label: "unknown expectKV key", json: step(#"{"expectKV": {"SESSIONS": {"keys": []}}}"#),
             message:
-                "broken.json: steps[1].expectKV.SESSIONS.keys: unknown field (expected one of: count, has, lacks, values)"
+                "broken.json: steps[1].expectKV.SESSIONS.keys: unknown field "
+                + "(expected one of: count, has, lacks, values)"
         ),
     ]
 
@@ -302,14 +310,16 @@ struct FixtureParsingTests {
             {
               "name": "everything", "description": "free text",
               "env": {"vars": {"A": "1"},
-                      "kv": {"DATA": [{"key": "k", "value": "aGk=", "base64": true, "metadata": {"m": 1}, "expiration": 1767229200},
+                      "kv": {"DATA": [{"key": "k", "value": "aGk=", "base64": true, "metadata": {"m": 1},
+                                       "expiration": 1767229200},
                                       {"key": "plain", "value": "text"}]}},
               "consistency": {"propagation": 30},
               "steps": [
                 {"request": {"path": "/a?x=1"}},
                 {"request": {"method": "post", "path": "/b", "json": {"user": "alice"}, "location": "eu",
                              "headers": {"X-One": "1", "Accept": "*/*"}},
-                 "expect": {"status": 201, "json": {"ok": true}, "headers": {"X-Y": "z"}, "body": "b", "bodyContains": "c",
+                 "expect": {"status": 201, "json": {"ok": true}, "headers": {"X-Y": "z"}, "body": "b",
+                            "bodyContains": "c",
                             "cookies": {"session": {"set": true, "cleared": false, "changed": true, "httpOnly": true,
                                                     "secure": false, "sameSite": "Lax", "path": "/", "maxAge": 60}}},
                  "comment": "a comment"},

@@ -92,7 +92,8 @@ struct HTTPReplayTests {
                 .skipped(reason: "steps[1] needs the in-process clock, KV or locations")
             ),
             (
-                #"{"name": "ok", "steps": [{"cookies": {"session": "x"}}, {"request": {"path": "/me"}, "expect": {"status": 401}}]}"#,
+                #"{"name": "ok", "steps": [{"cookies": {"session": "x"}}, "#
+                    + #"{"request": {"path": "/me"}, "expect": {"status": 401}}]}"#,
                 .passed
             ),
         ]
@@ -112,8 +113,10 @@ struct HTTPReplayTests {
                 try parseFixture(
                     #"""
                     {"name": "http fails", "steps": [
-                      {"request": {"path": "/"}, "expect": {"json": {"visits": 5}, "cookies": {"session": {"set": false}}}},
-                      {"request": {"path": "/"}, "expect": {"json": {"visits": 2}, "cookies": {"session": {"changed": false}}}}
+                      {"request": {"path": "/"},
+                       "expect": {"json": {"visits": 5}, "cookies": {"session": {"set": false}}}},
+                      {"request": {"path": "/"},
+                       "expect": {"json": {"visits": 2}, "cookies": {"session": {"changed": false}}}}
                     ]}
                     """#))
         }

@@ -43,9 +43,9 @@ struct ReplayRunnerTests {
                 {"expectKV": {"DATA": {"count": 1, "lacks": ["short"]}}},
                 {"request": {"path": "/kv/short"}, "expect": {"status": 404}},
                 {"request": {"path": "/echo"}, "expect": {"json": {"cookie": null, "method": "GET", "body": ""}}},
-                {"cookies": {"session": "%%%raw%%%", "other": "x y"}},
+                {"cookies": {"session": "%%%raw%%%", "other": "x y"}, "comment": "new cookies join in name order"},
                 {"request": {"method": "POST", "path": "/echo", "json": {"a": [1, 2]}},
-                 "expect": {"json": {"cookie": "session=%%%raw%%%; other=x y", "method": "POST",
+                 "expect": {"json": {"cookie": "other=x y; session=%%%raw%%%", "method": "POST",
                                      "contentType": "application/json", "body": "{\"a\":[1,2]}"}}},
                 {"cookies": {"session": null}},
                 {"request": {"method": "PUT", "path": "/echo", "body": "plain", "headers": {"Cookie": "mine=1"}},
@@ -71,8 +71,9 @@ struct ReplayRunnerTests {
         let result = try await run(
             #"""
             {"name": "jar", "app": "notes", "steps": [
-              {"request": {"path": "/cookies"}, "expect": {"cookies": {"a": {"set": true, "httpOnly": true, "path": "/"},
-                                                                      "b": {"set": true, "maxAge": 60}}}},
+              {"request": {"path": "/cookies"},
+               "expect": {"cookies": {"a": {"set": true, "httpOnly": true, "path": "/"},
+                                      "b": {"set": true, "maxAge": 60}}}},
               {"request": {"path": "/echo"}, "expect": {"json": {"cookie": "a=1; b=2"}}},
               {"advance": 60},
               {"request": {"path": "/echo"}, "expect": {"json": {"cookie": "a=1"}}},
@@ -120,6 +121,24 @@ struct ReplayRunnerTests {
         let result = try await run(#"{"name": "x", "app": "nope", "steps": [{"request": {"path": "/"}}]}"#)
         #expect(result.outcome == .failed)
         #expect(result.failures == [#"could not run: app: unknown app "nope" (known: demo, notes)"#])
+    }
+
+    @Test("a cookies step with several new names gives the same Cookie header on every run (name order)")
+    func cookieEditOrder() async throws {
+        let fixture = try parseFixture(
+            #"""
+            {"name": "order", "app": "notes", "steps": [
+              {"cookies": {"h": "8", "c": "3", "f": "6", "a": "1", "g": "7", "b": "2", "e": "5", "d": "4"}},
+              {"request": {"path": "/echo"}, "expect": {"json": {"cookie": "a=1; b=2; c=3; d=4; e=5; f=6; g=7; h=8"}}},
+              {"cookies": {"a": null, "d": "changed", "z": "26", "y": "25"}},
+              {"request": {"path": "/echo"},
+               "expect": {"json": {"cookie": "b=2; c=3; d=changed; e=5; f=6; g=7; h=8; y=25; z=26"}}}
+            ]}
+            """#)
+        for _ in 0..<10 {
+            let result = await runner.run(fixture)
+            #expect(result.outcome == .passed, "\(result.failures)")
+        }
     }
 
     @Test("every fixture starts from empty state")

@@ -74,8 +74,8 @@ struct ReplayCommandTests {
             "dir/a.json", #"{"name": "passes", "steps": [{"request": {"path": "/"}, "expect": {"status": 200}}]}"#)
         let failing = try box.file(
             "dir/b.json",
-            #"{"name": "fails", "steps": [{"request": {"path": "/"}, "expect": {"status": 201, "json": {"visits": 2}}}]}"#
-        )
+            #"{"name": "fails", "steps": [{"request": {"path": "/"}, "#
+                + #""expect": {"status": 201, "json": {"visits": 2}}}]}"#)
         let result = try await box.run(["replay", (box.scratch as NSString).appendingPathComponent("dir")])
         #expect(result.status == 1, "\(result)")
         #expect(

@@ -4,19 +4,27 @@ public enum CookieParser {
     /// trimmed, one pair of surrounding double quotes is removed, and a value with `%` is percent-decoded when it
     /// decodes (else kept raw). Never fails, whatever the input.
     ///
-    /// The header is split on Unicode scalars, as the JavaScript parser splits on code units: a `;` or `=` followed
-    /// by a combining mark still separates.
+    /// The header is split on its UTF-8 bytes, as the JavaScript parser splits on code units: `;`, `=`, spaces, tabs
+    /// and quotes are ASCII, which never occurs inside a multi-byte character, so a `;` or `=` followed by a
+    /// combining mark still separates.
     public static func parse(_ header: String) -> [(name: String, value: String)] {
         var result: [(name: String, value: String)] = []
-        for part in header.unicodeScalars.split(separator: ";", omittingEmptySubsequences: true) {
-            guard let eq = part.firstIndex(of: "=") else { continue }
-            let name = trim(part[..<eq])
-            guard !name.isEmpty else { continue }
-            var value = trim(part[part.index(after: eq)...])
-            if value.count >= 2, value.first == "\"", value.last == "\"" {
-                value = value.dropFirst().dropLast()
+        var header = header
+        header.withUTF8 { bytes in
+            var start = 0
+            while start < bytes.count {
+                var end = start
+                while end < bytes.count, bytes[end] != UInt8(ascii: ";") { end += 1 }
+                defer { start = end + 1 }
+                guard let eq = bytes[start..<end].firstIndex(of: UInt8(ascii: "=")) else { continue }
+                let name = trim(bytes[start..<eq])
+                guard !name.isEmpty else { continue }
+                var value = trim(bytes[(eq + 1)..<end])
+                if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") {
+                    value = value.dropFirst().dropLast()
+                }
+                result.append((String(decoding: name, as: UTF8.self), decode(value)))
             }
-            result.append((String(name), decode(String(value))))
         }
         return result
     }
@@ -29,31 +37,34 @@ public enum CookieParser {
     }
 
     /// Drops spaces and tabs at both ends.
-    static func trim(_ s: Substring.UnicodeScalarView) -> Substring.UnicodeScalarView {
+    static func trim(_ s: Slice<UnsafeBufferPointer<UInt8>>) -> Slice<UnsafeBufferPointer<UInt8>> {
         var s = s
-        while let first = s.first, first == " " || first == "\t" { s.removeFirst() }
-        while let last = s.last, last == " " || last == "\t" { s.removeLast() }
+        while let first = s.first, first == UInt8(ascii: " ") || first == UInt8(ascii: "\t") { s.removeFirst() }
+        while let last = s.last, last == UInt8(ascii: " ") || last == UInt8(ascii: "\t") { s.removeLast() }
         return s
     }
 
     /// `decodeURIComponent` when the value has `%`; the raw value when decoding fails.
-    static func decode(_ value: String) -> String {
-        guard value.contains("%") else { return value }
-        return percentDecode(value) ?? value
+    static func decode(_ value: Slice<UnsafeBufferPointer<UInt8>>) -> String {
+        guard value.contains(UInt8(ascii: "%")) else { return String(decoding: value, as: UTF8.self) }
+        return percentDecode(value) ?? String(decoding: value, as: UTF8.self)
     }
 
-    /// Strict percent-decoding of UTF-8, like `decodeURIComponent`: nil for a bad escape or invalid UTF-8.
-    static func percentDecode(_ value: String) -> String? {
+    /// Strict percent-decoding of UTF-8 bytes, like `decodeURIComponent`: nil for a bad escape or invalid UTF-8.
+    static func percentDecode(_ value: Slice<UnsafeBufferPointer<UInt8>>) -> String? {
         var bytes: [UInt8] = []
-        bytes.reserveCapacity(value.utf8.count)
-        var it = Array(value.utf8)[...]
-        while let c = it.popFirst() {
+        bytes.reserveCapacity(value.count)
+        var i = value.startIndex
+        while i < value.endIndex {
+            let c = value[i]
             guard c == UInt8(ascii: "%") else {
                 bytes.append(c)
+                i += 1
                 continue
             }
-            guard let h = it.popFirst(), let l = it.popFirst(), let hv = hex(h), let lv = hex(l) else { return nil }
-            bytes.append(hv << 4 | lv)
+            guard i + 2 < value.endIndex, let h = hex(value[i + 1]), let l = hex(value[i + 2]) else { return nil }
+            bytes.append(h << 4 | l)
+            i += 3
         }
         return String(validating: bytes, as: UTF8.self)
     }

@@ -22,9 +22,21 @@ enum CookieKeys {
     }
 
     static func random(byteCount: Int) -> SymmetricKey {
-        var rng = SystemRandomNumberGenerator()
-        return SymmetricKey(data: (0..<byteCount).map { _ in UInt8.random(in: .min ... .max, using: &rng) })
+        SymmetricKey(data: secureRandomBytes(byteCount))
     }
+}
+
+/// `count` bytes from the system CSPRNG, drawn eight at a time: a draw is a system call, so drawing byte by byte
+/// costs a call per byte (16 for an IV, 32 for a session id).
+func secureRandomBytes(_ count: Int) -> [UInt8] {
+    var rng = SystemRandomNumberGenerator()
+    var bytes: [UInt8] = []
+    bytes.reserveCapacity(count + 7)
+    while bytes.count < count {
+        withUnsafeBytes(of: rng.next() as UInt64) { bytes.append(contentsOf: $0) }
+    }
+    bytes.removeLast(bytes.count - count)
+    return bytes
 }
 
 extension StringProtocol {

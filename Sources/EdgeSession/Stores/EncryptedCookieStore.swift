@@ -70,9 +70,9 @@ public struct EncryptedCookieStore: SessionStore {
 
     /// Encrypts `E "." data` with the first key and a random IV, `E` being now + `maxAge` on the context clock.
     public func save(_ id: String?, _ data: String, maxAge: Int, context: Context) async throws -> String {
-        var rng = SystemRandomNumberGenerator()
-        let iv = (0..<Self.ivByteCount).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
-        return try seal(data, expiresAt: context.clock.nowMilliseconds() + Int64(maxAge) * 1000, iv: iv)
+        try seal(
+            data, expiresAt: context.clock.nowMilliseconds() + Int64(maxAge) * 1000,
+            iv: secureRandomBytes(Self.ivByteCount))
     }
 
     /// Nothing to delete: the middleware clears the cookie.

@@ -6,9 +6,7 @@ public enum SessionID {
 
     /// A new random id.
     public static func generate() -> String {
-        var rng = SystemRandomNumberGenerator()
-        let bytes = (0..<32).map { _ in UInt8.random(in: .min ... .max, using: &rng) }
-        return Base64URL.encode(bytes)
+        Base64URL.encode(secureRandomBytes(32))
     }
 
     /// True when `id` has the shape of a generated id. Stores check this before touching their backend, so a

@@ -16,6 +16,9 @@ import EdgeKV
 public struct SignedCookieStore: SessionStore {
     /// The signing keys; the first one signs.
     public let keys: [SymmetricKey]
+    /// An HMAC per key with the key already absorbed: copies of it sign and verify without deriving the padded
+    /// inner and outer keys on every request.
+    private let authenticators: [HMAC<SHA256>]
 
     /// Creates a store.
     /// - Throws: ``SessionError`` ``SessionError/Code/invalidKey`` when `keys` is empty or a key is empty.
@@ -27,6 +30,7 @@ public struct SignedCookieStore: SessionStore {
             throw SessionError(.invalidKey, "signing key #\(index + 1) is empty")
         }
         self.keys = keys
+        authenticators = keys.map { HMAC<SHA256>(key: $0) }
     }
 
     /// Creates a store from base64 or unpadded base64url keys (the first one signs).
@@ -98,8 +102,9 @@ public struct SignedCookieStore: SessionStore {
 
     func sign(_ data: String, expiresAt: Int64) -> String {
         let signed = HattipFormat.encodeExpiry(expiresAt) + "." + data
-        let mac = HMAC<SHA256>.authenticationCode(for: Array(signed.utf8), using: keys[0])
-        return Base64URL.encode(mac) + "." + signed
+        var mac = authenticators[0]
+        mac.update(data: Array(signed.utf8))
+        return Base64URL.encode(mac.finalize()) + "." + signed
     }
 
     func verify(_ value: String, nowMilliseconds: Int64) -> StoredSession? {
@@ -107,9 +112,12 @@ public struct SignedCookieStore: SessionStore {
             let signature = Base64URL.decode(signatureText), signature.count == SHA256.byteCount
         else { return nil }
         let message = Array(signed.utf8)
-        for key in keys
-        where HMAC<SHA256>.isValidAuthenticationCode(signature, authenticating: message, using: key) {
-            return HattipFormat.payload(signed, nowMilliseconds: nowMilliseconds)
+        for authenticator in authenticators {
+            var mac = authenticator
+            mac.update(data: message)
+            if constantTimeEquals(signature, Array(mac.finalize())) {
+                return HattipFormat.payload(signed, nowMilliseconds: nowMilliseconds)
+            }
         }
         return nil
     }

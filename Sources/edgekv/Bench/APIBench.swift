@@ -17,14 +17,15 @@ struct APIBench: AsyncParsableCommand {
             ephemeral port); then sequential value reads and as many writes (100-byte values) through \
             CloudflareClient with one lane, and the same requests made by the curl command-line tool in one \
             keep-alive invocation per operation (a --config file listing every URL) as the baseline. Both send the \
-            same token and content type. Rounds alternate between the two; the median round counts. curl's \
-            start-up (the time of a one-request invocation) is taken off each of its invocations. Reports \
-            requests/s, the ratio client/curl (target ≥ 0.8) and the TCP connections each side opened.
+            same token and content type. In each round the two sides run each operation back to back, who goes \
+            first alternating; rates are medians over the rounds, and the ratio is the median of the rounds' \
+            ratios. curl's start-up (the time of a one-request invocation) is taken off each of its invocations. \
+            Reports requests/s, the ratio client/curl (target ≥ 0.8) and the TCP connections each side opened.
             """)
 
     @Flag(help: "Print one JSON object instead of a table.") var json = false
     @Option(help: "Sequential value reads, and as many writes, per side and round.") var requests = 2_000
-    @Option(help: "Rounds (the median counts).") var rounds = 3
+    @Option(help: "Rounds (the medians count).") var rounds = 5
     @Option(help: ArgumentHelp("The curl command-line tool.", valueName: "path")) var curl = "curl"
     @Option(name: .customLong("work-dir"), help: "Where the state file and curl configs go (default: a temp dir).")
     var workDir: String?
@@ -54,12 +55,21 @@ struct APIBench: AsyncParsableCommand {
 }
 
 struct APIBenchReport {
+    /// One operation's timings, round by round: the client's and curl's runs of a round went back to back.
     struct Comparison {
         let name: String
-        /// Median seconds for `requests` requests.
-        let client: Double
-        let curl: Double
-        var ratio: Double { curl / client }
+        /// Requests per side and round.
+        let count: Int
+        /// Seconds per round.
+        let client: [Double]
+        let curl: [Double]
+
+        static func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
+        var clientRate: Double { Double(count) / Self.median(client) }
+        var curlRate: Double { Double(count) / Self.median(curl) }
+        /// The median over rounds of client/curl requests per second within a round, so that load on the machine
+        /// that comes and goes weighs on both sides of a ratio alike.
+        var ratio: Double { Self.median(zip(curl, client).map { $0 / $1 }) }
     }
 
     let requests: Int
@@ -73,16 +83,17 @@ struct APIBenchReport {
     let curlVersion: String
     static let target = 0.8
 
-    func rate(_ seconds: Double, _ count: Int) -> Double { Double(count) / seconds }
-
-    var all: Comparison { Comparison(name: "all", client: read.client + write.client, curl: read.curl + write.curl) }
+    var all: Comparison {
+        Comparison(
+            name: "all", count: 2 * requests, client: zip(read.client, write.client).map(+),
+            curl: zip(read.curl, write.curl).map(+))
+    }
 
     var json: JSONValue {
         func num(_ d: Double) -> JSONValue { .double((d * 1000).rounded() / 1000) }
-        func entry(_ c: Comparison, count: Int) -> JSONValue {
+        func entry(_ c: Comparison) -> JSONValue {
             [
-                "client_requests_per_sec": num(rate(c.client, count)),
-                "curl_requests_per_sec": num(rate(c.curl, count)),
+                "client_requests_per_sec": num(c.clientRate), "curl_requests_per_sec": num(c.curlRate),
                 "ratio": num(c.ratio), "target": num(Self.target), "meets_target": .bool(c.ratio >= Self.target),
             ]
         }
@@ -93,10 +104,9 @@ struct APIBenchReport {
                 "\(curlVersion): one keep-alive invocation per operation and round (--config listing every URL), "
                     + "start-up taken off"),
             "requests": .int(Int64(requests)), "rounds": .int(Int64(rounds)),
-            "read": entry(read, count: requests), "write": entry(write, count: requests),
-            "client_requests_per_sec": num(rate(total.client, 2 * requests)),
-            "curl_requests_per_sec": num(rate(total.curl, 2 * requests)), "ratio": num(total.ratio),
-            "target": num(Self.target), "meets_target": .bool(total.ratio >= Self.target),
+            "read": entry(read), "write": entry(write),
+            "client_requests_per_sec": num(total.clientRate), "curl_requests_per_sec": num(total.curlRate),
+            "ratio": num(total.ratio), "target": num(Self.target), "meets_target": .bool(total.ratio >= Self.target),
             "client_lanes": 1, "client_connections": .int(Int64(clientConnections)),
             "curl_connections": .int(Int64(curlConnections)), "curl_invocations": .int(Int64(curlInvocations)),
             "curl_startup_ms": num(curlStartup * 1000),
@@ -106,17 +116,17 @@ struct APIBenchReport {
     var table: String {
         func f(_ d: Double) -> String { String(format: "%12.0f", d) }
         var lines = ["operation   client req/s    curl req/s   ratio  target"]
-        for (c, count) in [(read, requests), (write, requests), (all, 2 * requests)] {
+        for c in [read, write, all] {
             lines.append(
-                c.name.padding(toLength: 10, withPad: " ", startingAt: 0) + f(rate(c.client, count)) + "  "
-                    + f(rate(c.curl, count)) + "   " + String(format: "%5.2f  ≥%4.2f", c.ratio, Self.target))
+                c.name.padding(toLength: 10, withPad: " ", startingAt: 0) + f(c.clientRate) + "  " + f(c.curlRate)
+                    + "   " + String(format: "%5.2f  ≥%4.2f", c.ratio, Self.target))
         }
         lines.append("")
         lines.append(
             "TCP connections: client \(clientConnections) (1 lane); curl \(curlConnections) in \(curlInvocations) invocations"
         )
         lines.append(
-            "\(requests) requests per operation, median of \(rounds) rounds; "
+            "\(requests) requests per operation and side; medians of \(rounds) rounds (ratio: of each round's pair); "
                 + String(format: "curl start-up %.1f ms taken off each invocation", curlStartup * 1000))
         lines.append("baseline: \(curlVersion)")
         return lines.joined(separator: "\n")
@@ -188,23 +198,33 @@ struct APIBenchRunner {
         }
         let startup = startups.sorted()[1]
 
-        var times: [String: (client: [Double], curl: [Double])] = ["read": ([], []), "write": ([], [])]
+        var reads: (client: [Double], curl: [Double]) = ([], [])
+        var writes: (client: [Double], curl: [Double]) = ([], [])
         for round in 0..<rounds {
             log("Round \(round + 1) of \(rounds): \(requests) reads and \(requests) writes each…")
             let clientKeys = (0..<requests).map { "client-\(round)-" + String($0).leftPadded(to: 8) }
             let curlKeys = (0..<requests).map { "curl-\(round)-" + String($0).leftPadded(to: 8) }
-            // Alternate who goes first, so that neither always meets a warmer (or more fragmented) state.
-            for clientTurn in round.isMultiple(of: 2) ? [true, false] : [false, true] {
+            // Each operation's pair runs back to back; who goes first alternates, so that neither always meets a
+            // warmer (or more fragmented) state.
+            let order = round.isMultiple(of: 2) ? [true, false] : [false, true]
+            for clientTurn in order {
                 if clientTurn {
-                    times["read"]!.client.append(try await Self.clientReads(client, namespace, readKeys))
-                    times["write"]!.client.append(try await Self.clientWrites(client, namespace, clientKeys))
+                    reads.client.append(try await Self.clientReads(client, namespace, readKeys))
                 } else {
-                    let reads = try await curl.reads(valuesURL, readKeys, token: Self.token)
-                    let writes = try await curl.writes(valuesURL, curlKeys, valueFile: valueFile, token: Self.token)
-                    times["read"]!.curl.append(max(reads.seconds - startup, 1e-6))
-                    times["write"]!.curl.append(max(writes.seconds - startup, 1e-6))
-                    curlConnections += reads.connections + writes.connections
-                    curlInvocations += 2
+                    let run = try await curl.reads(valuesURL, readKeys, token: Self.token)
+                    reads.curl.append(max(run.seconds - startup, 1e-6))
+                    curlConnections += run.connections
+                    curlInvocations += 1
+                }
+            }
+            for clientTurn in order {
+                if clientTurn {
+                    writes.client.append(try await Self.clientWrites(client, namespace, clientKeys))
+                } else {
+                    let run = try await curl.writes(valuesURL, curlKeys, valueFile: valueFile, token: Self.token)
+                    writes.curl.append(max(run.seconds - startup, 1e-6))
+                    curlConnections += run.connections
+                    curlInvocations += 1
                 }
             }
             // Every write landed, on both sides.
@@ -213,11 +233,10 @@ struct APIBenchRunner {
                 throw CLIError("benchmark writes missing: \(2 * requests - landed.count) of \(2 * requests)")
             }
         }
-        func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
         return APIBenchReport(
             requests: requests, rounds: rounds,
-            read: .init(name: "read", client: median(times["read"]!.client), curl: median(times["read"]!.curl)),
-            write: .init(name: "write", client: median(times["write"]!.client), curl: median(times["write"]!.curl)),
+            read: .init(name: "read", count: requests, client: reads.client, curl: reads.curl),
+            write: .init(name: "write", count: requests, client: writes.client, curl: writes.curl),
             clientConnections: client.connectionsOpened, curlConnections: curlConnections,
             curlInvocations: curlInvocations, curlStartup: startup, curlVersion: try await curl.version())
     }
@@ -271,12 +290,12 @@ struct CurlTool {
         throw CLIError("\(name) not found on PATH: install curl (apt-get install -y curl) or pass --curl PATH")
     }
 
-    /// `curl 7.88.1 (x86_64-pc-linux-gnu) libcurl/7.88.1 …` up to the libcurl version.
+    /// `curl 7.88.1`.
     func version() async throws -> String {
         let output = dir + "/curl-version.txt"
         _ = try await execute(["--version"], stdout: output)
         let line = (try String(contentsOfFile: output, encoding: .utf8)).split(separator: "\n").first ?? "curl"
-        return line.split(separator: " ").prefix(4).joined(separator: " ")
+        return line.split(separator: " ").prefix(2).joined(separator: " ")
     }
 
     func reads(_ valuesURL: String, _ keys: [String], token: String) async throws -> Run {
@@ -321,7 +340,9 @@ struct CurlTool {
     /// Runs curl and returns the seconds from launch to exit. Waits without blocking a thread: the server under test
     /// shares this process's cooperative pool.
     func execute(_ arguments: [String], stdout: String) async throws -> Double {
-        FileManager.default.createFile(atPath: stdout, contents: nil)
+        guard FileManager.default.createFile(atPath: stdout, contents: nil) else {
+            throw CLIError("cannot create \(stdout)")
+        }
         let output = try FileHandle(forWritingTo: URL(fileURLWithPath: stdout))
         defer { try? output.close() }
         let process = Process()

@@ -40,8 +40,8 @@ struct StateOptions: ParsableArguments {
     }
 
     /// Opens the local state.
-    func openStore() async throws -> SQLiteKVStore {
-        try await SQLiteKVStore(directory: persistTo)
+    func openStore(mmapBytes: Int = 1 << 30) async throws -> SQLiteKVStore {
+        try await SQLiteKVStore(directory: persistTo, mmapBytes: mmapBytes)
     }
 
     /// The local state, or Workers KV through the REST client (configured from CLOUDFLARE_* variables).

@@ -49,7 +49,7 @@ struct SyncCommand: AsyncParsableCommand {
         func open(_ endpoint: SyncEndpoint) async throws -> any KVNamespace {
             switch endpoint {
             case .local(let ns):
-                if store == nil { store = try await state.openStore() }
+                if store == nil { store = try await state.openStore(mmapBytes: 0) }  // a one-pass read: keep RSS bounded
                 return store!.namespace(id: Self.devID(ns, config))
             case .remote(let ns):
                 let client = CloudflareClient(configuration: try CloudflareConfiguration.fromEnvironment())
