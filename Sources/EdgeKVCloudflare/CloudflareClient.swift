@@ -443,6 +443,14 @@ public final class CloudflareClient: Sendable {
     }
 }
 
+extension CloudflareClient: CustomReflectable {
+    /// The configuration (whose credentials show no secret) and the connections opened — not the transport, whose
+    /// header lines carry the credentials.
+    public var customMirror: Mirror {
+        Mirror(self, children: ["configuration": configuration, "connectionsOpened": connectionsOpened])
+    }
+}
+
 /// Parses HTTP dates for `Retry-After`.
 enum HTTPDateParser {
     static func parse(_ text: String) -> Date? {

@@ -247,6 +247,10 @@ import Testing
             // A missing key is nil for get, not an error, and one request.
             #expect(try await client.readValue(namespaceID: server.namespaceID, key: "missing") == nil)
             #expect(server.log.count == 4)
+
+            // Clients that have sent requests (and keep their header lines) still show no secret.
+            expectNoSecret(client)
+            expectNoSecret(impostor, secrets: [wrongToken])
         }
     }
 

@@ -1,9 +1,6 @@
 import Edge
 import EdgeKV
 import Foundation
-import Synchronization
-public let _probeNanos = Atomic<Int>(0)
-public let _probeCount = Atomic<Int>(0)
 
 /// Browsers drop a cookie whose name and value exceed this many bytes.
 let maxCookieBytes = 4096
@@ -170,9 +167,7 @@ public struct SessionMiddleware<Data: Codable & Sendable>: Middleware {
     }
 
     static func decode(_ text: String) throws -> Data {
-        let start = ContinuousClock.now
-        defer { _probeNanos.add(Int((ContinuousClock.now - start).components.attoseconds / 1_000_000_000), ordering: .relaxed); _probeCount.add(1, ordering: .relaxed) }
-        return try JSONDecoder().decode(Data.self, from: Foundation.Data(text.utf8))
+        try JSONDecoder().decode(Data.self, from: Foundation.Data(text.utf8))
     }
 }
 

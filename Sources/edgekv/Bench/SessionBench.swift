@@ -262,7 +262,6 @@ struct SessionBenchRunner {
                     costMicroseconds: Self.median(costs[name]!), floorMicroseconds: Self.median(floors[name]!),
                     target: subject.target))
         }
-        Output.diagnostic("probe: \(Double(_probeNanos.load(ordering: .relaxed)) / Double(_probeCount.load(ordering: .relaxed)) / 1000) us per decode over \(_probeCount.load(ordering: .relaxed))")
         return SessionBenchReport(
             outcomes: outcomes, runtimeMicroseconds: Self.median(alone), rounds: rounds, requests: requests)
     }
