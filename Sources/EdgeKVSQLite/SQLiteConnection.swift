@@ -12,13 +12,14 @@ public struct SQLiteError: Error, Sendable, Hashable, CustomStringConvertible {
     public var description: String { "SQLite error \(code): \(message)" }
 }
 
-/// A connection and its cached prepared statements. Used only on its ``WorkerThread``.
-final class SQLiteConnection {
-    let handle: OpaquePointer
+/// A connection and its cached prepared statements. Used only on its ``WorkerThread``. Shared with the other
+/// modules of the package that read SQLite files (Miniflare's state in `EdgeSync`).
+package final class SQLiteConnection {
+    package let handle: OpaquePointer
     private var statements: [String: OpaquePointer] = [:]
     private var queries = [OpaquePointer?](repeating: nil, count: SQLiteKVSchema.Query.allCases.count)
 
-    init(path: String, flags: Int32) throws {
+    package init(path: String, flags: Int32) throws {
         var db: OpaquePointer?
         let rc = sqlite3_open_v2(path, &db, flags, nil)
         guard rc == SQLITE_OK, let db else {
@@ -36,18 +37,18 @@ final class SQLiteConnection {
         sqlite3_close_v2(handle)
     }
 
-    func error(_ rc: Int32) -> SQLiteError {
+    package func error(_ rc: Int32) -> SQLiteError {
         SQLiteError(code: rc, message: String(cString: sqlite3_errmsg(handle)))
     }
 
     /// Runs SQL that returns no rows (several statements allowed).
-    func exec(_ sql: String) throws {
+    package func exec(_ sql: String) throws {
         let rc = sqlite3_exec(handle, sql, nil, nil, nil)
         if rc != SQLITE_OK { throw error(rc) }
     }
 
     /// A cached prepared statement, reset and with bindings cleared.
-    func statement(_ sql: String) throws -> Statement {
+    package func statement(_ sql: String) throws -> Statement {
         if let cached = statements[sql] { return Statement(connection: self, handle: cached) }
         var stmt: OpaquePointer?
         let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
@@ -66,10 +67,10 @@ final class SQLiteConnection {
         return Statement(connection: self, handle: stmt)
     }
 
-    var changes: Int { Int(sqlite3_changes(handle)) }
+    package var changes: Int { Int(sqlite3_changes(handle)) }
 
     /// Runs `body` in a transaction (`BEGIN IMMEDIATE` when it writes), rolling back if it throws.
-    func transaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T {
+    package func transaction<T>(immediate: Bool, _ body: () throws -> T) throws -> T {
         try exec(immediate ? "BEGIN IMMEDIATE" : "BEGIN")
         do {
             let result = try body()
@@ -83,15 +84,15 @@ final class SQLiteConnection {
 }
 
 /// A prepared statement in use. Reset when it goes out of scope through ``Statement/reset()``.
-struct Statement {
-    let connection: SQLiteConnection
-    let handle: OpaquePointer
+package struct Statement {
+    package let connection: SQLiteConnection
+    package let handle: OpaquePointer
 
-    func bind(_ index: Int32, _ value: Int64?) {
+    package func bind(_ index: Int32, _ value: Int64?) {
         if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
     }
 
-    func bind(_ index: Int32, text value: String?) {
+    package func bind(_ index: Int32, text value: String?) {
         guard let value else {
             sqlite3_bind_null(handle, index)
             return
@@ -100,7 +101,7 @@ struct Statement {
     }
 
     /// Binds bytes as a BLOB (copied by SQLite). An empty array binds an empty BLOB, not NULL.
-    func bind(_ index: Int32, blob value: [UInt8]) {
+    package func bind(_ index: Int32, blob value: [UInt8]) {
         if value.isEmpty {
             sqlite3_bind_zeroblob(handle, index, 0)
             return
@@ -112,7 +113,7 @@ struct Statement {
     }
 
     /// Binds a key's UTF-8 bytes as a BLOB (keys are never empty).
-    func bind(_ index: Int32, key: String) {
+    package func bind(_ index: Int32, key: String) {
         var key = key
         key.withUTF8 { buffer in
             _ = sqlite3_bind_blob64(
@@ -121,7 +122,7 @@ struct Statement {
     }
 
     /// Steps once: true when a row is available.
-    func step() throws -> Bool {
+    package func step() throws -> Bool {
         let rc = sqlite3_step(handle)
         if rc == SQLITE_ROW { return true }
         if rc == SQLITE_DONE { return false }
@@ -129,32 +130,34 @@ struct Statement {
     }
 
     /// Steps to completion, for statements that return no rows.
-    func run() throws {
+    package func run() throws {
         defer { reset() }
         while try step() {}
     }
 
-    func reset() {
+    package func reset() {
         sqlite3_reset(handle)
         sqlite3_clear_bindings(handle)
     }
 
-    func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
+    package func isNull(_ column: Int32) -> Bool { sqlite3_column_type(handle, column) == SQLITE_NULL }
 
-    func int64(_ column: Int32) -> Int64? { isNull(column) ? nil : sqlite3_column_int64(handle, column) }
+    package func int64(_ column: Int32) -> Int64? { isNull(column) ? nil : sqlite3_column_int64(handle, column) }
 
-    func text(_ column: Int32) -> String? {
-        guard let p = sqlite3_column_text(handle, column) else { return nil }
-        return String(cString: p)
+    package func text(_ column: Int32) -> String? {
+        guard !isNull(column) else { return nil }
+        let count = Int(sqlite3_column_bytes(handle, column))
+        guard count > 0, let p = sqlite3_column_text(handle, column) else { return "" }
+        return String(decoding: UnsafeRawBufferPointer(start: p, count: count), as: UTF8.self)
     }
 
-    func bytes(_ column: Int32) -> [UInt8] {
+    package func bytes(_ column: Int32) -> [UInt8] {
         let count = Int(sqlite3_column_bytes(handle, column))
         guard count > 0, let p = sqlite3_column_blob(handle, column) else { return [] }
         return [UInt8](UnsafeRawBufferPointer(start: p, count: count))
     }
 
-    func string(_ column: Int32) -> String {
+    package func string(_ column: Int32) -> String {
         let count = Int(sqlite3_column_bytes(handle, column))
         guard count > 0, let p = sqlite3_column_blob(handle, column) else { return "" }
         return String(decoding: UnsafeRawBufferPointer(start: p, count: count), as: UTF8.self)

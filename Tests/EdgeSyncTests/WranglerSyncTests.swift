@@ -34,7 +34,7 @@ struct MiniflareFolder {
     /// Inserts a row and its blob as Miniflare would.
     func put(_ key: String, _ value: [UInt8], expirationMs: Int64? = nil, metadata: String? = nil) throws {
         let blob = String(repeating: "ab", count: 32) + String(format: "%016llx", UInt64(key.hashValue & 0xFFFF_FFFF))
-        FileManager.default.createFile(atPath: blobs + "/" + blob, contents: Data(value))
+        _ = FileManager.default.createFile(atPath: blobs + "/" + blob, contents: Data(value))
         let quoted = { (s: String) in "'" + s.replacingOccurrences(of: "'", with: "''") + "'" }
         try sql(
             "INSERT OR REPLACE INTO _mf_entries VALUES (\(quoted(key)), \(quoted(blob)), "

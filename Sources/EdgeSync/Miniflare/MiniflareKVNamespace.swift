@@ -1,5 +1,6 @@
 import Crypto
 import EdgeKV
+import EdgeKVSQLite
 import Foundation
 
 /// A KV namespace in the local persistence of `wrangler dev` / Miniflare 3+, read and written in Miniflare's own
@@ -57,7 +58,7 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
                         throw MiniflareStateError("cannot create \(folder): \(error.localizedDescription)")
                     }
                 }
-                let db = try MiniflareDatabase(path: databasePath)
+                let db = try MiniflareDatabase.miniflare(path: databasePath)
                 // workerd keeps Durable Object SQLite files in WAL mode; a fresh file starts the same way.
                 try db.exec("PRAGMA journal_mode = WAL")
                 try db.exec(Self.schema)
@@ -338,6 +339,10 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
     }
 
     private func run<T: Sendable>(_ body: @escaping @Sendable (MiniflareDatabase) throws -> T) async throws -> T {
-        try await executor.run { [self] in try body(database) }
+        do {
+            return try await executor.run { [self] in try body(database) }
+        } catch let error as SQLiteError {
+            throw MiniflareStateError("\(databasePath): \(error)")
+        }
     }
 }
