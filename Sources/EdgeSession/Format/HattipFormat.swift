@@ -23,9 +23,12 @@ enum HattipFormat {
     }
 
     /// Splits at the first `.`; nil when there is none.
+    ///
+    /// Searches the UTF-8 bytes, as hattip splits code units: a `Character` search costs grapheme breaking on every
+    /// request and would miss a `.` that a combining mark follows.
     static func splitAtFirstDot(_ text: Substring) -> (head: Substring, tail: Substring)? {
-        guard let dot = text.firstIndex(of: ".") else { return nil }
-        return (text[..<dot], text[text.index(after: dot)...])
+        guard let dot = text.utf8.firstIndex(of: UInt8(ascii: ".")) else { return nil }
+        return (text[..<dot], text[text.utf8.index(after: dot)...])
     }
 
     /// Splits `E "." P` and checks the expiry strictly against now, as hattip does (`date > new Date()`).

@@ -160,23 +160,16 @@ public struct SessionMiddleware<Data: Codable & Sendable>: Middleware {
     }
 
     static func encode(_ data: Data) throws -> String {
-        String(decoding: try sessionEncoder.encode(data), as: UTF8.self)
+        let encoder = JSONEncoder()
+        // Sorted keys make the encoding a stable fingerprint for change detection.
+        encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
+        return String(decoding: try encoder.encode(data), as: UTF8.self)
     }
 
     static func decode(_ text: String) throws -> Data {
-        try sessionDecoder.decode(Data.self, from: Foundation.Data(text.utf8))
+        try JSONDecoder().decode(Data.self, from: Foundation.Data(text.utf8))
     }
 }
-
-// One encoder and one decoder serve every request (both are thread-safe), rather than a new one per call, which
-// three times per request cost a measurable share of a small session's JSON work.
-private let sessionEncoder: JSONEncoder = {
-    let encoder = JSONEncoder()
-    // Sorted keys make the encoding a stable fingerprint for change detection.
-    encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-    return encoder
-}()
-private let sessionDecoder = JSONDecoder()
 
 /// The session middleware (hattip's `session(options)`).
 /// - Throws: ``SessionError`` ``SessionError/Code/invalidConfiguration`` for invalid options.

@@ -104,7 +104,7 @@ public struct SignedCookieStore: SessionStore {
         let signed = HattipFormat.encodeExpiry(expiresAt) + "." + data
         var mac = authenticators[0]
         mac.update(data: Array(signed.utf8))
-        return Base64URL.encode(mac.finalize()) + "." + signed
+        return mac.finalize().withUnsafeBytes { Base64URL.encode($0) } + "." + signed
     }
 
     func verify(_ value: String, nowMilliseconds: Int64) -> StoredSession? {
@@ -115,7 +115,7 @@ public struct SignedCookieStore: SessionStore {
         for authenticator in authenticators {
             var mac = authenticator
             mac.update(data: message)
-            if constantTimeEquals(signature, Array(mac.finalize())) {
+            if mac.finalize().withUnsafeBytes({ constantTimeEquals(signature, $0) }) {
                 return HattipFormat.payload(signed, nowMilliseconds: nowMilliseconds)
             }
         }

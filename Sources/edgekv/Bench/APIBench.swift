@@ -123,8 +123,8 @@ struct APIBenchReport {
         }
         lines.append("")
         lines.append(
-            "TCP connections: client \(clientConnections) (1 lane); curl \(curlConnections) in \(curlInvocations) invocations"
-        )
+            "TCP connections: client \(clientConnections) (1 lane); "
+                + "curl \(curlConnections) in \(curlInvocations) invocations")
         lines.append(
             "\(requests) requests per operation and side; medians of \(rounds) rounds (ratio: of each round's pair); "
                 + String(format: "curl start-up %.1f ms taken off each invocation", curlStartup * 1000))

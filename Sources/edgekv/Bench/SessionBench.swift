@@ -191,26 +191,27 @@ struct SessionBenchRunner {
         }
 
         let prefix = "edgekv-bench:\(UUID().uuidString):"
-        let redis = try RedisClient(url: redisURL)
+        var redis: RedisClient?
         if stores.contains("redis") {
+            let client = try RedisClient(url: redisURL)
             do {
-                guard case .status("PONG") = try await redis.command(["PING"]) else {
-                    throw CLIError("the server at \(redis.configuration) did not answer PING with PONG")
+                guard case .status("PONG") = try await client.command(["PING"]) else {
+                    throw CLIError("the server at \(client.configuration) did not answer PING with PONG")
                 }
+                redis = client
                 subjects.append(
                     SessionBenchSubject(
-                        name: "redis", store: RedisSessionStore(client: redis, keyPrefix: prefix),
-                        floor: RedisFloor(client: redis, key: prefix + "floor")))
+                        name: "redis", store: RedisSessionStore(client: client, keyPrefix: prefix),
+                        floor: RedisFloor(client: client, key: prefix + "floor")))
             } catch {
                 unavailable["redis"] = "\(error)"
-                log("Redis at \(redis.configuration) is unavailable: \(error)")
+                log("Redis at \(client.configuration) is unavailable: \(error)")
             }
         }
 
-        // The local emulator, on a state file as `edgekv serve` uses it.
-        let kv = try await SQLiteKVStore(path: dir + "/sessions.sqlite")
         if stores.contains("kv") {
-            let namespace = kv.namespace(id: "sessions")
+            // The local emulator, on a state file as `edgekv serve` uses it (the namespace keeps the store open).
+            let namespace = try await SQLiteKVStore(path: dir + "/sessions.sqlite").namespace(id: "sessions")
             subjects.append(
                 SessionBenchSubject(
                     name: "kv", store: KvSessionStore(binding: "SESSIONS"), floor: KVFloor(namespace: namespace),
@@ -248,7 +249,7 @@ struct SessionBenchRunner {
             alone.append(try await runtimeAlone.requests(requests))
         }
 
-        if let id = subjects.first(where: { $0.name == "redis" })?.cookie {
+        if let redis, let id = subjects.first(where: { $0.name == "redis" })?.cookie {
             try? await redis.delete(prefix + id)
             try? await redis.delete(prefix + "floor")
         }
@@ -428,7 +429,7 @@ final class SignedFloor: SessionBenchFloor {
         let signed = Array(SessionBenchFormat.expiryInOneHour().utf8) + [UInt8(ascii: ".")] + payload
         var mac = authenticator
         mac.update(data: signed)
-        return Array(Base64URL.encode(mac.finalize()).utf8) + [UInt8(ascii: ".")] + signed
+        return Array(mac.finalize().withUnsafeBytes { Base64URL.encode($0) }.utf8) + [UInt8(ascii: ".")] + signed
     }
 
     func step() throws {
