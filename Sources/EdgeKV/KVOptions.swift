@@ -146,7 +146,9 @@ public struct KVWrite: Sendable, Hashable {
     public func expirationMilliseconds(at nowMilliseconds: Int64) -> Int64? {
         func saturating(_ r: (partialValue: Int64, overflow: Bool)) -> Int64 { r.overflow ? .max : r.partialValue }
         if let expirationTtl {
-            return saturating(nowMilliseconds.addingReportingOverflow(saturating(expirationTtl.multipliedReportingOverflow(by: 1000))))
+            return saturating(
+                nowMilliseconds.addingReportingOverflow(saturating(expirationTtl.multipliedReportingOverflow(by: 1000)))
+            )
         }
         if let expiration { return saturating(expiration.multipliedReportingOverflow(by: 1000)) }
         return nil

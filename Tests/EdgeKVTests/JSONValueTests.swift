@@ -6,7 +6,8 @@ import Testing
     @Test(arguments: [
         ("null", JSONValue.null), ("true", .bool(true)), ("false", .bool(false)), ("0", .int(0)), ("-12", .int(-12)),
         ("1.5", .double(1.5)), ("1e3", .double(1000)), ("\"a\\u00e9\\n\"", .string("aé\n")),
-        ("\"\\ud83d\\ude00\"", .string("😀")), ("[1,[2,{}]]", .array([1, .array([2, .object([:])])])), (" {\"a\" : [ ] } ", .object(["a": .array([])])),
+        ("\"\\ud83d\\ude00\"", .string("😀")), ("[1,[2,{}]]", .array([1, .array([2, .object([:])])])),
+        (" {\"a\" : [ ] } ", .object(["a": .array([])])),
         ("9223372036854775807", .int(Int64.max)), ("9223372036854775808", .double(9_223_372_036_854_775_808)),
     ])
     func parses(_ text: String, _ expected: JSONValue) throws {

@@ -23,7 +23,8 @@ struct BulkCommandTests {
         let after = unixNow()
 
         for (key, bytes) in [
-            ("text", Array("hello\n".utf8)), ("binary", [0x00, 0xFF, 0x01, 0x02, 0xFE]), ("literal", Array("AP8=".utf8)),
+            ("text", Array("hello\n".utf8)), ("binary", [0x00, 0xFF, 0x01, 0x02, 0xFE]),
+            ("literal", Array("AP8=".utf8)),
             ("ttl", Array("t".utf8)), ("expires", Array("e".utf8)), ("meta", Array("m".utf8)),
             ("unicode-ключ", Array("значение".utf8)),
         ] as [(String, [UInt8])] {
@@ -61,7 +62,8 @@ struct BulkCommandTests {
         BadItem(label: "missing key", item: ["value": "v"], index: 1, expected: nil),
         BadItem(label: "non-string value", item: ["key": "bad", "value": 5], index: 2, expected: "value"),
         BadItem(label: "missing value", item: ["key": "bad"], index: 4, expected: "value"),
-        BadItem(label: "unknown field", item: ["key": "bad", "value": "v", "colour": "red"], index: 2, expected: "colour"),
+        BadItem(
+            label: "unknown field", item: ["key": "bad", "value": "v", "colour": "red"], index: 2, expected: "colour"),
         BadItem(
             label: "expiration_ttl 30", item: ["key": "bad", "value": "v", "expiration_ttl": 30], index: 4,
             expected: "Invalid expiration_ttl of 30. Expiration TTL must be at least 60."),
@@ -99,7 +101,10 @@ struct BulkCommandTests {
     @Test("bulk put of a file that is not a JSON array fails, names the file, writes nothing")
     func notAnArray() async throws {
         let box = try Sandbox()
-        for (name, text) in [("broken.json", "[{\"key\": \"a\", \"value\": \"1\"},"), ("object.json", "{\"key\": \"a\", \"value\": \"1\"}")] {
+        for (name, text) in [
+            ("broken.json", "[{\"key\": \"a\", \"value\": \"1\"},"),
+            ("object.json", "{\"key\": \"a\", \"value\": \"1\"}"),
+        ] {
             let file = try box.file(name, text)
             let result = try await box.kv("bulk", "put", file, "--namespace-id", "ns")
             #expect(result.status != 0, "\(result)")

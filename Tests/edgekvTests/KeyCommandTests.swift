@@ -6,7 +6,9 @@ struct KeyCommandTests {
     @Test("put then get prints exactly the value's bytes, no trailing newline")
     func putThenGet() async throws {
         let box = try Sandbox()
-        for (key, value) in [("greeting", "hello, world"), ("newline", "line\n"), ("unicode", "héllo 🌍"), ("empty", "")] {
+        for (key, value) in [
+            ("greeting", "hello, world"), ("newline", "line\n"), ("unicode", "héllo 🌍"), ("empty", ""),
+        ] {
             try await box.ok("key", "put", key, value, "--namespace-id", "ns")
             let got = try await box.kv("key", "get", key, "--namespace-id", "ns")
             #expect(got.status == 0, "\(got)")
@@ -18,7 +20,8 @@ struct KeyCommandTests {
     @Test("--path FILE round-trips binary bytes (NUL, 0xFF, every byte) exactly")
     func binaryFromPath() async throws {
         let box = try Sandbox()
-        let bytes: [UInt8] = [0x00, 0xFF, 0x00, 0x0A, 0x0D, 0xFE, 0x80, 0xC3] + (0...255).map { UInt8($0) } + [0xFF, 0x00]
+        let bytes: [UInt8] =
+            [0x00, 0xFF, 0x00, 0x0A, 0x0D, 0xFE, 0x80, 0xC3] + (0...255).map { UInt8($0) } + [0xFF, 0x00]
         let path = try box.file("value.bin", bytes)
         try await box.ok("key", "put", "bin", "--path", path, "--namespace-id", "ns")
         let got = try await box.kv("key", "get", "bin", "--namespace-id", "ns")
@@ -167,11 +170,15 @@ struct KeyCommandTests {
             "key", "put", "k", "v", "--metadata", "{\"a\":1,\"b\":[true,null,\"s\"]}", "--expiration", "\(expiration)",
             "--namespace-id", "ns")
         let got = try await box.ok("key", "get", "k", "--with-metadata", "--namespace-id", "ns").json()
-        #expect(got == ["value": "v", "metadata": ["a": 1, "b": [true, nil, "s"]], "expiration": .number(Double(expiration))])
+        #expect(
+            got == [
+                "value": "v", "metadata": ["a": 1, "b": [true, nil, "s"]], "expiration": .number(Double(expiration)),
+            ])
 
         // Without metadata or expiration, those are absent (or null); never invented.
         try await box.ok("key", "put", "plain", "text", "--namespace-id", "ns")
-        let plain = try #require(try await box.ok("key", "get", "plain", "--with-metadata", "--namespace-id", "ns").json().objectValue)
+        let plain = try #require(
+            try await box.ok("key", "get", "plain", "--with-metadata", "--namespace-id", "ns").json().objectValue)
         #expect(plain["value"] == "text")
         #expect((plain["metadata"] ?? .null) == .null)
         #expect((plain["expiration"] ?? .null) == .null)

@@ -48,7 +48,9 @@ struct ListCommandTests {
         let ttl = try #require(entries[1].objectValue, "\(list)")
         #expect(ttl.keys.sorted() == ["expiration", "name"] && ttl["name"] == "b-ttl", "\(list)")
         let ttlExpiration = try #require(ttl["expiration"]?.numberValue)
-        #expect(Double(before + 600)...Double(after + 601) ~= ttlExpiration, "expiration must be now + ttl, got \(ttlExpiration)")
+        #expect(
+            Double(before + 600)...Double(after + 601) ~= ttlExpiration,
+            "expiration must be now + ttl, got \(ttlExpiration)")
         #expect(entries[2] == ["name": "c-exp", "expiration": .number(Double(expiration))])
         #expect(entries[3] == ["name": "d-meta", "metadata": ["x": "y", "n": [1, 2]]])
         let both = try #require(entries[4].objectValue)
@@ -62,7 +64,8 @@ struct ListCommandTests {
         let box = try Sandbox()
         let file = try box.file(
             "bulk.json",
-            JSON.array(["a0", "k1", "k2", "k3", "k4", "k5", "z9"].map { ["key": .string($0), "value": "v"] }).serialized)
+            JSON.array(["a0", "k1", "k2", "k3", "k4", "k5", "z9"].map { ["key": .string($0), "value": "v"] }).serialized
+        )
         try await box.ok("bulk", "put", file, "--namespace-id", "ns")
 
         let first = try await box.ok("key", "list", "--prefix", "k", "--limit", "2", "--namespace-id", "ns").json()
@@ -101,7 +104,8 @@ struct ListCommandTests {
         let file = try box.file("bulk.json", JSON.array(keys.map { ["key": .string($0), "value": "v"] }).serialized)
         try await box.ok("bulk", "put", file, "--namespace-id", "ns")
         for (prefix, expected) in [
-            ("a%", ["a%b", "a%c"]), ("a_", ["a_b"]), ("a\\", ["a\\b"]), ("%", []), ("_", []), ("a", ["a%b", "a%c", "a\\b", "a_b", "ab", "aXc", "axb"].sorted(by: Self.utf8Less)), ("zz", []),
+            ("a%", ["a%b", "a%c"]), ("a_", ["a_b"]), ("a\\", ["a\\b"]), ("%", []), ("_", []),
+            ("a", ["a%b", "a%c", "a\\b", "a_b", "ab", "aXc", "axb"].sorted(by: Self.utf8Less)), ("zz", []),
         ] {
             let list = try await box.ok("key", "list", "--prefix", prefix, "--namespace-id", "ns").json()
             #expect(list == .array(expected.map { ["name": .string($0)] }), "prefix \(prefix): \(list)")

@@ -39,7 +39,8 @@ struct NamespaceCommandTests {
         #expect(!deleted.stderr.contains("[y/N]"), "\(deleted)")
         #expect(try await box.namespaceIDs() == Array(other))
         let gone = try await box.kv("key", "get", "k", "--namespace-id", id)
-        #expect(gone.status == 1 && gone.stderr.contains("Value not found"), "deleting a namespace drops its keys: \(gone)")
+        #expect(
+            gone.status == 1 && gone.stderr.contains("Value not found"), "deleting a namespace drops its keys: \(gone)")
 
         let forced = try await box.kv("namespace", "delete", other.first!, "--force")
         #expect(forced.status == 0, "\(forced)")

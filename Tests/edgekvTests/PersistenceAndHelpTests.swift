@@ -1,5 +1,5 @@
-import Foundation
 import EdgeKVTestSupport
+import Foundation
 import Testing
 
 @Suite("edgekv --persist-to")
@@ -11,7 +11,8 @@ struct PersistenceTests {
     @Test("with --persist-to elsewhere, every command leaves the working directory empty")
     func workingDirectoryStaysEmpty() async throws {
         let box = try Sandbox()
-        let put = try box.file("put.json", ([["key": "a", "value": "1"], ["key": "b", "value": "2"]] as JSON).serialized)
+        let put = try box.file(
+            "put.json", ([["key": "a", "value": "1"], ["key": "b", "value": "2"]] as JSON).serialized)
         let keys = try box.file("keys.json", (["a", "b"] as JSON).serialized)
         let id = try #require(
             try NamespaceCommandTests.ids(in: try await box.ok("namespace", "create", "title").stdoutText).first)
@@ -39,7 +40,9 @@ struct PersistenceTests {
         try await box.ok("key", "put", "k", "mine", "--namespace-id", "ns")
         let elsewhere = try await box.run(["kv", "key", "get", "k", "--namespace-id", "ns", "--persist-to", other])
         #expect(elsewhere.status == 1 && elsewhere.stderr.contains("Value not found"), "\(elsewhere)")
-        let written = try await box.run(["kv", "key", "put", "k", "theirs", "--namespace-id", "ns", "--persist-to", other])
+        let written = try await box.run([
+            "kv", "key", "put", "k", "theirs", "--namespace-id", "ns", "--persist-to", other,
+        ])
         #expect(written.status == 0, "\(written)")
         #expect(try await box.ok("key", "get", "k", "--namespace-id", "ns").stdoutText == "mine")
 
@@ -101,7 +104,8 @@ struct HelpTests {
         "every key and bulk command's help names its flags",
         arguments: [
             (["key", "get"], ["--with-metadata"]), (["key", "list"], ["--prefix", "--limit", "--cursor"]),
-            (["key", "delete"], []), (["bulk", "put"], []), (["bulk", "get"], ["--with-metadata"]), (["bulk", "delete"], ["--force"]),
+            (["key", "delete"], []), (["bulk", "put"], []), (["bulk", "get"], ["--with-metadata"]),
+            (["bulk", "delete"], ["--force"]),
         ])
     func keyAndBulkCommands(_ command: [String], _ own: [String]) async throws {
         let box = try Sandbox()

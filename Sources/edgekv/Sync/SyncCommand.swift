@@ -49,7 +49,8 @@ struct SyncCommand: AsyncParsableCommand {
         func open(_ endpoint: SyncEndpoint) async throws -> any KVNamespace {
             switch endpoint {
             case .local(let ns):
-                if store == nil { store = try await state.openStore(mmapBytes: 0) }  // a one-pass read: keep RSS bounded
+                // A one-pass read of the whole namespace: no mmap, so streamed values do not stay resident.
+                if store == nil { store = try await state.openStore(mmapBytes: 0) }
                 return store!.namespace(id: Self.devID(ns, config))
             case .remote(let ns):
                 let client = CloudflareClient(configuration: try CloudflareConfiguration.fromEnvironment())

@@ -112,7 +112,9 @@ final class Sandbox: Sendable {
     /// - Parameters:
     ///   - stdin: the child's stdin (a regular file, so never a terminal); nil → /dev/null.
     ///   - pipe: give `stdin` through a pipe instead of a file.
-    func run(_ arguments: [String], stdin: [UInt8]? = nil, pipe: Bool = false, timeout: Duration = .seconds(30))
+    func run(
+        _ arguments: [String], stdin: [UInt8]? = nil, pipe: Bool = false, timeout: Duration = .seconds(30)
+    )
         async throws -> CLIResult
     {
         let input: EdgeKVProcess.Input =

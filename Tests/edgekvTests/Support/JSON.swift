@@ -57,7 +57,8 @@ enum JSON: Equatable, Sendable, Decodable, CustomStringConvertible {
         case .number(let n): n == n.rounded() && abs(n) < 1e15 ? "\(Int64(n))" : "\(n)"
         case .string(let s): Self.quote(s)
         case .array(let a): "[" + a.map(\.serialized).joined(separator: ",") + "]"
-        case .object(let o): "{" + o.keys.sorted().map { Self.quote($0) + ":" + o[$0]!.serialized }.joined(separator: ",") + "}"
+        case .object(let o):
+            "{" + o.keys.sorted().map { Self.quote($0) + ":" + o[$0]!.serialized }.joined(separator: ",") + "}"
         }
     }
 
