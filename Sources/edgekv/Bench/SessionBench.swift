@@ -35,6 +35,12 @@ struct SessionBench: AsyncParsableCommand {
     @Option(name: .customLong("work-dir"), help: "Where the KV store's state file goes (default: a temp dir).")
     var workDir: String?
     @Option(
+        help: """
+            Requests in a row before the floor takes its turn, and floor steps in a row before the requests do. \
+            Small values make both run with the same (colder) caches; large ones give the floor a hot loop.
+            """)
+    var slice = 500
+    @Option(
         name: .customLong("store"),
         help: "Measure only this store (repeatable): \(SessionBenchRunner.storeNames.joined(separator: ", ")).")
     var stores: [String] = []
@@ -42,6 +48,7 @@ struct SessionBench: AsyncParsableCommand {
     func validate() throws {
         if rounds < 1 { throw ValidationError("--rounds must be at least 1.") }
         if requests < 100 { throw ValidationError("--requests must be at least 100.") }
+        if slice < 1 { throw ValidationError("--slice must be at least 1.") }
         if let unknown = stores.first(where: { !SessionBenchRunner.storeNames.contains($0) }) {
             throw ValidationError(
                 "unknown store \(unknown); the stores are \(SessionBenchRunner.storeNames.joined(separator: ", ")).")
@@ -57,7 +64,7 @@ struct SessionBench: AsyncParsableCommand {
         let url =
             redisURL ?? ProcessInfo.processInfo.environment["EDGEKV_TEST_REDIS_URL"] ?? "redis://127.0.0.1:16379"
         let report = try await SessionBenchRunner(
-            dir: dir, redisURL: url, rounds: rounds, requests: requests,
+            dir: dir, redisURL: url, rounds: rounds, requests: requests, slice: slice,
             stores: stores.isEmpty ? SessionBenchRunner.storeNames : stores, verbose: !json
         ).run()
         if json {
@@ -95,6 +102,7 @@ struct SessionBenchReport {
     let runtimeMicroseconds: Double
     let rounds: Int
     let requests: Int
+    let slice: Int
 
     var json: JSONValue {
         func num(_ d: Double) -> JSONValue { .double((d * 1000).rounded() / 1000) }
@@ -121,6 +129,7 @@ struct SessionBenchReport {
             "baseline": "floor: the JSON and crypto or backend work alone, measured in the same rounds",
             "rounds": .int(Int64(rounds)),
             "requests_per_round": .int(Int64(requests)),
+            "slice": .int(Int64(slice)),
             "runtime_without_session_us_per_request": num(runtimeMicroseconds),
             "stores": .object(stores),
         ]
@@ -143,6 +152,8 @@ struct SessionBenchReport {
         }
         lines.append("")
         lines.append(
+            "median of \(rounds) rounds of \(requests) requests and as many floor steps, alternating every \(slice)")
+        lines.append(
             String(
                 format: "EdgeRuntime alone (same request and cookie, no session middleware): %.2f µs/request",
                 runtimeMicroseconds))
@@ -155,13 +166,13 @@ struct SessionBenchRunner {
     let redisURL: String
     let rounds: Int
     let requests: Int
+    /// Requests in a row before the floor takes its turn (and floor steps before the requests do).
+    let slice: Int
     /// The stores to measure.
     let stores: [String]
     let verbose: Bool
 
     static let storeNames = ["unsigned", "signed", "encrypted", "memory", "redis", "kv"]
-    /// Requests in a row before the floor takes its turn.
-    static let slice = 500
 
     func log(_ s: String) { if verbose { Output.diagnostic(s) } }
 
@@ -238,10 +249,10 @@ struct SessionBenchRunner {
                 var floor = 0.0
                 var done = 0
                 while done < requests {
-                    let slice = min(Self.slice, requests - done)
-                    cost += try await subject.requests(slice) * Double(slice)
-                    floor += try await subject.floors(slice) * Double(slice)
-                    done += slice
+                    let count = min(slice, requests - done)
+                    cost += try await subject.requests(count) * Double(count)
+                    floor += try await subject.floors(count) * Double(count)
+                    done += count
                 }
                 costs[subject.name, default: []].append(cost / Double(requests))
                 floors[subject.name, default: []].append(floor / Double(requests))
@@ -264,7 +275,8 @@ struct SessionBenchRunner {
                     target: subject.target))
         }
         return SessionBenchReport(
-            outcomes: outcomes, runtimeMicroseconds: Self.median(alone), rounds: rounds, requests: requests)
+            outcomes: outcomes, runtimeMicroseconds: Self.median(alone), rounds: rounds, requests: requests,
+            slice: slice)
     }
 
     static func median(_ values: [Double]) -> Double {
