@@ -90,6 +90,22 @@ public struct EdgeServer: Sendable {
     }
 }
 
+extension EdgeServer {
+    /// Starts the server, runs `body` with it, and stops it gracefully afterwards — also when `body` throws. For
+    /// tests: pass port 0 and read ``RunningEdgeServer/port`` or ``RunningEdgeServer/baseURL``.
+    public func withRunning<T>(_ body: (RunningEdgeServer) async throws -> T) async throws -> T {
+        let server = try await start()
+        do {
+            let result = try await body(server)
+            try await server.stop()
+            return result
+        } catch {
+            try? await server.stop()
+            throw error
+        }
+    }
+}
+
 /// A server started with ``EdgeServer/start()``.
 public struct RunningEdgeServer: Sendable {
     /// The port it listens on.

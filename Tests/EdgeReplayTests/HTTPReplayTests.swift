@@ -13,17 +13,9 @@ import Testing
 func serving<T: Sendable>(_ runtime: EdgeRuntime, _ body: (String) async throws -> T) async throws -> T {
     var logger = Logger(label: "edgereplay.test.http")
     logger.logLevel = .critical
-    let server = try await EdgeServer(
+    return try await EdgeServer(
         runtime: runtime, configuration: EdgeServer.Configuration(host: "127.0.0.1", port: 0, logger: logger)
-    ).start()
-    do {
-        let value = try await body(server.baseURL)
-        try await server.stop()
-        return value
-    } catch {
-        try? await server.stop()
-        throw error
-    }
+    ).withRunning { server in try await body(server.baseURL) }
 }
 
 /// The demo on fresh local KV state, as `edgekv serve` runs it.

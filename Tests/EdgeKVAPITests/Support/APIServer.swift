@@ -42,18 +42,13 @@ struct APIServer: Sendable {
         let store = try await SQLiteKVStore(directory: directory.path, clock: clock)
         let api = KVAPI(namespaces: store, configuration: configuration)
         let runtime = EdgeRuntime(clock: clock, logger: quietLogger, handler: api.handler)
-        let server = try await EdgeServer(
+        return try await EdgeServer(
             runtime: runtime, configuration: EdgeServer.Configuration(host: "127.0.0.1", port: 0, logger: quietLogger)
-        ).start()
-        let harness = APIServer(
-            directory: directory, store: store, clock: clock, server: server, client: HTTPTestClient(port: server.port))
-        do {
-            let result = try await body(harness)
-            try await server.stop()
-            return result
-        } catch {
-            try? await server.stop()
-            throw error
+        ).withRunning { server in
+            try await body(
+                APIServer(
+                    directory: directory, store: store, clock: clock, server: server,
+                    client: HTTPTestClient(port: server.port)))
         }
     }
 

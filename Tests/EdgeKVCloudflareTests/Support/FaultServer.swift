@@ -157,18 +157,11 @@ struct FaultServer: Sendable {
                 return try await respond(request, context, appHandler)
             }
         }
-        let server = try await EdgeServer(
+        return try await EdgeServer(
             runtime: EdgeRuntime(logger: silentLogger, handler: handler),
             configuration: EdgeServer.Configuration(host: "127.0.0.1", port: 0, logger: silentLogger)
-        ).start()
-        let harness = FaultServer(store: store, namespaceID: info.id, server: server, log: log)
-        do {
-            let result = try await body(harness)
-            try await server.stop()
-            return result
-        } catch {
-            try? await server.stop()
-            throw error
+        ).withRunning { server in
+            try await body(FaultServer(store: store, namespaceID: info.id, server: server, log: log))
         }
     }
 }

@@ -57,18 +57,11 @@ struct APIServer: Sendable {
             if let answer = try await faults(index, request, bytes, store) { return answer }
             return try await app(Request(head: request.head, body: .bytes(bytes)), context)
         }
-        let server = try await EdgeServer(
+        return try await EdgeServer(
             runtime: EdgeRuntime(logger: quiet, handler: handler),
             configuration: EdgeServer.Configuration(host: "127.0.0.1", port: 0, logger: quiet)
-        ).start()
-        let harness = APIServer(store: store, namespaceID: info.id, server: server, requests: requests)
-        do {
-            let result = try await body(harness)
-            try await server.stop()
-            return result
-        } catch {
-            try? await server.stop()
-            throw error
+        ).withRunning { server in
+            try await body(APIServer(store: store, namespaceID: info.id, server: server, requests: requests))
         }
     }
 }
