@@ -41,7 +41,7 @@ let package = Package(
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(name: "EdgeKV"),
         .target(name: "EdgeKVSQLite", dependencies: ["EdgeKV", "CSQLite"]),
-        .target(name: "EdgeConfig", dependencies: [.product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "EdgeConfig", dependencies: ["EdgeKV", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(
             name: "Edge",
             dependencies: [

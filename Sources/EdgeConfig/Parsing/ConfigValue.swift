@@ -1,3 +1,6 @@
+import EdgeKV
+
+
 /// A parsed configuration document, independent of the file format it came from.
 enum ConfigValue: Sendable, Equatable {
     case string(String)
@@ -65,24 +68,7 @@ enum ConfigValue: Sendable, Equatable {
 
     /// `text` as a JSON string literal.
     static func jsonQuoted(_ text: String) -> String {
-        var result = "\""
-        for scalar in text.unicodeScalars {
-            switch scalar {
-            case "\"": result += "\\\""
-            case "\\": result += "\\\\"
-            case "\n": result += "\\n"
-            case "\r": result += "\\r"
-            case "\t": result += "\\t"
-            case "\u{08}": result += "\\b"
-            case "\u{0C}": result += "\\f"
-            case let scalar where scalar.value < 0x20:
-                let hex = String(scalar.value, radix: 16)
-                result += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-            default:
-                result.unicodeScalars.append(scalar)
-            }
-        }
-        return result + "\""
+        JSONValue.string(text).serialized
     }
 }
 
