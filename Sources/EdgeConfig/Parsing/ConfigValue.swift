@@ -1,6 +1,5 @@
 import EdgeKV
 
-
 /// A parsed configuration document, independent of the file format it came from.
 enum ConfigValue: Sendable, Equatable {
     case string(String)
