@@ -60,6 +60,7 @@ public struct SessionError: Error, Sendable, CustomStringConvertible, CustomDebu
     public var isRateLimited: Bool { code == .rateLimited }
 
     /// Wraps a store's error; a KV 429 becomes ``Code/rateLimited``, a ``SessionError`` passes through.
+    @usableFromInline
     static func store(_ operation: String, _ error: any Error) -> SessionError {
         if let error = error as? SessionError { return error }
         if let kv = error as? KVError, kv.status == 429 {

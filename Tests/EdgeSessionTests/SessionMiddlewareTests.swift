@@ -283,6 +283,27 @@ struct SessionMiddlewareTests {
         #expect(harness.errors.isEmpty)
     }
 
+    // Change detection compares encoded data, not stored text: a session another implementation stored with its
+    // keys in another order is not rewritten by requests that only read it (a KV write each time, otherwise), and
+    // is saved in the sorted form once it changes.
+    @Test(arguments: StoreKind.allCases)
+    func aSessionStoredInAnotherKeyOrderIsOnlySavedWhenItChanges(kind: StoreKind) async throws {
+        let harness = try await SessionHarness(kind)
+        let value = try await harness.store.save(
+            nil, #"{"visits":2,"user":"alice"}"#, maxAge: 3600, context: harness.context())
+        var browser = Browser()
+        browser.session = SetCookie.encodeURIComponent(value)
+        for _ in 0..<2 {
+            let read = await harness.send(&browser, "/state")
+            #expect(try read.decode(StateBody.self).visits == 2)
+            #expect(read.setCookie() == nil, "a read re-sent the session: \(read.setCookies)")
+        }
+        #expect(try await harness.load(try #require(browser.session))?.data == #"{"visits":2,"user":"alice"}"#)
+        let update = await harness.send(&browser, "/")
+        #expect(try update.decode([String: Int].self) == ["visits": 3])
+        #expect(try await harness.load(try #require(browser.session))?.data == #"{"user":"alice","visits":3}"#)
+    }
+
     // hattip flaw 16: no size guard. A cookie over 4096 bytes fails the save with a clear error.
     @Test(arguments: StoreKind.allCases)
     func aCookieOver4096BytesFailsTheSave(kind: StoreKind) async throws {

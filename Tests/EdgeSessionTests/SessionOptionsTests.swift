@@ -74,6 +74,15 @@ struct SessionOptionsTests {
         #expect(error.code == .invalidConfiguration)
     }
 
+    @Test func defaultDataThatIsNotJSONIsRefusedUpFront() throws {
+        struct Reading: Codable, Sendable { var value: Double }
+        // JSON has no NaN: the default could never be saved, so the middleware is not made.
+        let options = SessionOptions(store: UnsafeMemoryStore(), defaultData: Reading(value: .nan))
+        let error = try #require(throws: SessionError.self) { try session(options) }
+        #expect(error.code == .invalidConfiguration)
+        #expect(error.description.contains("default session data"))
+    }
+
     @Test func askingForASessionWithoutTheMiddlewareIsAClearError() async throws {
         struct Other: Codable, Sendable {}
         let runtime = EdgeRuntime(

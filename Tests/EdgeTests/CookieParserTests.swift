@@ -74,6 +74,10 @@ import Testing
         let pairs = CookieParser.parse(parseCase.header).map { [$0.name, $0.value] }
         #expect(pairs == parseCase.pairs)
         #expect(CookieParser.parseFirstWins(parseCase.header) == parseCase.cookies)
+        // Looking one name up gives what the whole parse gives for it.
+        for name in Set(parseCase.pairs.map { $0[0] }).union(["absent", ""]) {
+            #expect(CookieParser.firstValue(named: name, in: parseCase.header) == parseCase.cookies[name], "\(name)")
+        }
     }
 
     @Test func contextJoinsCookieHeadersFirstWins() {
@@ -84,6 +88,21 @@ import Testing
         let context = Context(platform: Platform(env: Env()), request: request)
         #expect(context.cookies == ["a": "1", "b": "2", "c": " x"])
         #expect(Context(platform: Platform(env: Env()), request: Request(method: .get, "/")).cookies.isEmpty)
+    }
+
+    @Test func contextLooksOneCookieUpFirstWinsBeforeAndAfterTheFullParse() {
+        var headers = HTTPFields()
+        headers.append(HTTPField(name: .cookie, value: "a=1; b=2"))
+        headers.append(HTTPField(name: .cookie, value: "b=3; c=%20x; a=4"))
+        let request = Request(method: .get, "/", headers: headers)
+        let lookedUp = Context(platform: Platform(env: Env()), request: request)
+        #expect(lookedUp.cookie("b") == "2")
+        #expect(lookedUp.cookie("c") == " x")
+        #expect(lookedUp.cookie("a") == "1")
+        #expect(lookedUp.cookie("d") == nil)
+        let parsed = Context(platform: Platform(env: Env()), request: request)
+        #expect(parsed.cookies.count == 3)
+        for name in ["a", "b", "c", "d"] { #expect(parsed.cookie(name) == lookedUp.cookie(name)) }
     }
 
     @Test(arguments: parseCases.filter { !$0.header.unicodeScalars.contains { $0.value < 0x20 && $0 != "\t" } })

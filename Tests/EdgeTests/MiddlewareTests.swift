@@ -108,6 +108,37 @@ import Testing
         #expect(response.text == "recovered")
     }
 
+    enum Visits: ContextLocalKey {
+        typealias Value = Int
+    }
+
+    final class Account: Sendable {
+        let name: String
+        init(name: String) { self.name = name }
+    }
+
+    enum CurrentAccount: ContextLocalKey {
+        typealias Value = Account
+    }
+
+    @Test func localsKeepEachKeysValueApartAndCanBeReplacedAndRemoved() {
+        let context = Context(platform: Platform(env: Env()), request: Request(method: .get, "/"))
+        #expect(context[local: User.self] == nil)
+        context[local: User.self] = "alice"
+        context[local: Visits.self] = 3
+        let account = Account(name: "bob")
+        context[local: CurrentAccount.self] = account
+        #expect(context[local: User.self] == "alice")
+        #expect(context[local: Visits.self] == 3)
+        #expect(context[local: CurrentAccount.self] === account)
+        context[local: Visits.self] = 4
+        #expect(context[local: Visits.self] == 4)
+        context[local: User.self] = nil
+        #expect(context[local: User.self] == nil)
+        #expect(context[local: Visits.self] == 4)
+        #expect(context[local: CurrentAccount.self]?.name == "bob")
+    }
+
     @Test func composeWithoutMiddlewareIsTheHandler() async throws {
         let handler = compose([]) { request, _ in .text(request.path) }
         let context = Context(platform: Platform(env: Env()), request: Request(method: .get, "/x"))

@@ -73,6 +73,30 @@ import Testing
         #expect(cookie.description == serializeCase.header)
         #expect(cookie.name == serializeCase.name)
         #expect(cookie.value == serializeCase.value)
+        // The wire value is the header's name=value part.
+        let pair = serializeCase.header.split(separator: ";", maxSplits: 1)[0]
+        #expect(cookie.encodedValue == String(pair.dropFirst(serializeCase.name.count + 1)))
+    }
+
+    @Test(arguments: serializeCases)
+    func templateWritesWhatTheInitializerWrites(_ serializeCase: SerializeCase) throws {
+        let template = try SetCookieTemplate(name: serializeCase.name, options: serializeCase.options)
+        // One template, several values: each cookie is the same as one made from scratch.
+        for value in [serializeCase.value, "otherValue", ""] {
+            let fromTemplate = try template.cookie(value: value)
+            let direct = try SetCookie(name: serializeCase.name, value: value, options: serializeCase.options)
+            #expect(fromTemplate == direct)
+        }
+        #expect(try template.cookie(value: serializeCase.value).headerValue == serializeCase.header)
+    }
+
+    @Test func templateChecksNameAndAttributesOnceAndValuesEachTime() throws {
+        #expect(throws: CookieError.self) { try SetCookieTemplate(name: "a b") }
+        #expect(throws: CookieError.self) { try SetCookieTemplate(name: "sid", options: CookieOptions(path: "/a;b")) }
+        let raw = try SetCookieTemplate(name: "sid", options: Self.raw)
+        let error = #expect(throws: CookieError.self) { try raw.cookie(value: "a;b") }
+        #expect(error?.description == "invalid value for cookie sid: it must consist of cookie-octets")
+        #expect(try raw.cookie(value: "abc").headerValue == "sid=abc")
     }
 
     struct InvalidCase: Sendable, CustomTestStringConvertible {

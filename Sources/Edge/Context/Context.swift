@@ -21,15 +21,70 @@ public final class Context: Sendable {
     public let clock: any KVClock
     /// The request's logger.
     public let logger: Logger
-    /// The cookies the request carried (first occurrence of a name wins).
-    public let cookies: [String: String]
+    /// The cookies the request carried (first occurrence of a name wins), parsed when first asked for.
+    public var cookies: [String: String] {
+        state.withLock { state in
+            if let cookies = state.cookies { return cookies }
+            var cookies: [String: String] = [:]
+            for field in headers where field.name == .cookie {
+                CookieParser.parseFirstWins(field.value, into: &cookies)
+            }
+            state.cookies = cookies
+            return cookies
+        }
+    }
 
-    let background: BackgroundWork
-    private let state = Mutex(State())
+    /// The request's cookie `name` (its first occurrence): ``cookies``[name] without parsing the other cookies.
+    public func cookie(_ name: String) -> String? {
+        if let cookies = state.withLock({ $0.cookies }) { return cookies[name] }
+        for field in headers where field.name == .cookie {
+            if let value = CookieParser.firstValue(named: name, in: field.value) { return value }
+        }
+        return nil
+    }
 
+    /// The request's header fields, for its cookies.
+    private let headers: HTTPFields
+
+    /// The runtime's tracker, parent of the one this request's `waitUntil` work goes to, which is made on first use.
+    private let backgroundParent: BackgroundWork?
+    @usableFromInline let state = Mutex(State())
+
+    @usableFromInline
     struct State {
-        var locals: [ObjectIdentifier: any Sendable] = [:]
+        /// Typed locals: a request has a handful, so a list searched in order beats hashing. Each value sits in a
+        /// ``LocalBox`` of its key's value type, so reading it back needs no dynamic cast.
+        @usableFromInline var locals: [(key: ObjectIdentifier, box: AnyObject)] = []
         var outgoingCookies: [SetCookie] = []
+        /// The request's cookies once parsed.
+        var cookies: [String: String]?
+        /// Where `waitUntil` work goes: given at creation, or made on first use.
+        var background: BackgroundWork?
+        /// Whether work may start as soon as it is added (else it waits for ``Context/releaseBackgroundWork()``).
+        var backgroundReleased = true
+
+        @usableFromInline init() {}
+
+        @inlinable
+        func local(_ key: ObjectIdentifier) -> AnyObject? {
+            for entry in locals where entry.key == key { return entry.box }
+            return nil
+        }
+
+        @inlinable
+        mutating func setLocal(_ key: ObjectIdentifier, _ box: AnyObject?) {
+            if let index = locals.firstIndex(where: { $0.key == key }) {
+                if let box { locals[index].box = box } else { locals.remove(at: index) }
+            } else if let box {
+                locals.append((key, box))
+            }
+        }
+    }
+
+    @usableFromInline
+    final class LocalBox<Value: Sendable>: Sendable {
+        @usableFromInline let value: Value
+        @inlinable init(_ value: Value) { self.value = value }
     }
 
     /// Creates a context. Runtimes make these; tests may too.
@@ -41,33 +96,64 @@ public final class Context: Sendable {
         self.clientIP = clientIP
         self.clock = clock
         self.logger = logger
-        self.background = background
-        var cookies: [String: String] = [:]
-        for header in request.headers[values: .cookie] {
-            for (name, value) in CookieParser.parse(header) where cookies[name] == nil { cookies[name] = value }
-        }
-        self.cookies = cookies
+        backgroundParent = nil
+        headers = request.headers
+        state.withLock { $0.background = background }
+    }
+
+    /// A runtime's context: `waitUntil` work is tracked under `backgroundParent` and held back until
+    /// ``releaseBackgroundWork()``; the tracker is only made when a handler calls `waitUntil`.
+    init(
+        platform: Platform, request: Request, clientIP: String, clock: any KVClock, logger: Logger,
+        backgroundParent: BackgroundWork
+    ) {
+        self.platform = platform
+        self.clientIP = clientIP
+        self.clock = clock
+        self.logger = logger
+        self.backgroundParent = backgroundParent
+        headers = request.headers
+        state.withLock { $0.backgroundReleased = false }
     }
 
     /// The env: KV namespaces and vars.
     public var env: Env { platform.env }
 
     /// Typed values left by middleware.
+    @inlinable
     public subscript<Key: ContextLocalKey>(local key: Key.Type) -> Key.Value? {
-        get { state.withLock { $0.locals[ObjectIdentifier(key)] as? Key.Value } }
-        set { state.withLock { $0.locals[ObjectIdentifier(key)] = newValue } }
+        get {
+            // Only this subscript stores under the key, always a box of `Key.Value`.
+            state.withLock { $0.local(ObjectIdentifier(key)) }.map {
+                unsafeDowncast($0, to: LocalBox<Key.Value>.self).value
+            }
+        }
+        set {
+            let box = newValue.map { LocalBox($0) }
+            state.withLock { $0.setLocal(ObjectIdentifier(key), box) }
+        }
     }
 
     /// Runs `work` after the response, like a Worker's `ctx.waitUntil`. The runtime awaits it before it shuts
     /// down (and, when asked, before the invocation returns).
     public func waitUntil(_ work: @escaping @Sendable () async -> Void) {
-        background.add(work)
+        let tracker = state.withLock { state in
+            if let background = state.background { return background }
+            let background = BackgroundWork(parent: backgroundParent, holding: !state.backgroundReleased)
+            state.background = background
+            return background
+        }
+        tracker.add(work)
     }
 
     /// Queues a `Set-Cookie` that the runtime appends to the response after the handler returns.
     /// - Throws: ``CookieError`` for an invalid name, value or attribute.
     public func setCookie(_ name: String, _ value: String, options: CookieOptions = CookieOptions()) throws {
-        let cookie = try SetCookie(name: name, value: value, options: options)
+        setCookie(try SetCookie(name: name, value: value, options: options))
+    }
+
+    /// Queues a validated `Set-Cookie` that the runtime appends to the response after the handler returns.
+    public func setCookie(_ cookie: SetCookie) {
         state.withLock { $0.outgoingCookies.append(cookie) }
     }
 
@@ -82,6 +168,19 @@ public final class Context: Sendable {
 
     /// The cookies queued so far.
     public var outgoingCookies: [SetCookie] { state.withLock { $0.outgoingCookies } }
+
+    /// Starts the `waitUntil` work held back so far; work added from now on starts at once.
+    func releaseBackgroundWork() {
+        state.withLock { state in
+            state.backgroundReleased = true
+            return state.background
+        }?.release()
+    }
+
+    /// Waits for this request's `waitUntil` work.
+    func waitForBackgroundWork() async {
+        await state.withLock { $0.background }?.wait()
+    }
 
     /// Drops every queued cookie (e.g. when the request failed).
     func clearOutgoingCookies() { state.withLock { $0.outgoingCookies.removeAll() } }

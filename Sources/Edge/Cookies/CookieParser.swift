@@ -9,6 +9,49 @@ public enum CookieParser {
     /// combining mark still separates.
     public static func parse(_ header: String) -> [(name: String, value: String)] {
         var result: [(name: String, value: String)] = []
+        forEachPair(header) { name, value in
+            result.append((String(decoding: name, as: UTF8.self), decode(value)))
+            return false
+        }
+        return result
+    }
+
+    /// The cookies of one header with the first occurrence of each name kept.
+    public static func parseFirstWins(_ header: String) -> [String: String] {
+        var cookies: [String: String] = [:]
+        parseFirstWins(header, into: &cookies)
+        return cookies
+    }
+
+    /// Adds the cookies of one header to `cookies`, keeping a name's value when it is already there.
+    public static func parseFirstWins(_ header: String, into cookies: inout [String: String]) {
+        forEachPair(header) { name, value in
+            let name = String(decoding: name, as: UTF8.self)
+            if cookies[name] == nil { cookies[name] = decode(value) }
+            return false
+        }
+    }
+
+    /// The value of the first cookie named `name` in one header, decoded as ``parse(_:)`` decodes it; nothing else
+    /// in the header is decoded.
+    public static func firstValue(named name: String, in header: String) -> String? {
+        var name = name
+        return name.withUTF8 { wanted in
+            var found: String?
+            forEachPair(header) { candidate, value in
+                guard candidate.elementsEqual(wanted) else { return false }
+                found = decode(value)
+                return true
+            }
+            return found
+        }
+    }
+
+    /// Calls `body` with the trimmed name and unquoted raw value of each pair, in order, until it returns true.
+    static func forEachPair(
+        _ header: String,
+        _ body: (Slice<UnsafeBufferPointer<UInt8>>, Slice<UnsafeBufferPointer<UInt8>>) -> Bool
+    ) {
         var header = header
         header.withUTF8 { bytes in
             var start = 0
@@ -23,17 +66,9 @@ public enum CookieParser {
                 if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") {
                     value = value.dropFirst().dropLast()
                 }
-                result.append((String(decoding: name, as: UTF8.self), decode(value)))
+                if body(name, value) { return }
             }
         }
-        return result
-    }
-
-    /// The cookies of one header with the first occurrence of each name kept.
-    public static func parseFirstWins(_ header: String) -> [String: String] {
-        var cookies: [String: String] = [:]
-        for (name, value) in parse(header) where cookies[name] == nil { cookies[name] = value }
-        return cookies
     }
 
     /// Drops spaces and tabs at both ends.
@@ -52,21 +87,28 @@ public enum CookieParser {
 
     /// Strict percent-decoding of UTF-8 bytes, like `decodeURIComponent`: nil for a bad escape or invalid UTF-8.
     static func percentDecode(_ value: Slice<UnsafeBufferPointer<UInt8>>) -> String? {
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(value.count)
-        var i = value.startIndex
-        while i < value.endIndex {
-            let c = value[i]
-            guard c == UInt8(ascii: "%") else {
-                bytes.append(c)
-                i += 1
-                continue
+        // Decoded into scratch space on the stack, then validated as UTF-8 once.
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: value.count) { out -> String? in
+            var n = 0
+            var i = value.startIndex
+            while i < value.endIndex {
+                let c = value[i]
+                guard c == UInt8(ascii: "%") else {
+                    out[n] = c
+                    n += 1
+                    i += 1
+                    continue
+                }
+                guard i + 2 < value.endIndex, let h = hex(value[i + 1]), let l = hex(value[i + 2]) else { return nil }
+                out[n] = h << 4 | l
+                n += 1
+                i += 3
             }
-            guard i + 2 < value.endIndex, let h = hex(value[i + 1]), let l = hex(value[i + 2]) else { return nil }
-            bytes.append(h << 4 | l)
-            i += 3
+            let decoded = UnsafeBufferPointer(rebasing: out[..<n])
+            // ASCII needs no validation (the usual case: JSON and base64 in session cookies).
+            if decoded.allSatisfy({ $0 < 0x80 }) { return String(decoding: decoded, as: UTF8.self) }
+            return String(validating: decoded, as: UTF8.self)
         }
-        return String(validating: bytes, as: UTF8.self)
     }
 
     static func hex(_ c: UInt8) -> UInt8? {

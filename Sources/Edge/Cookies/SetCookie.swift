@@ -75,6 +75,8 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
     public let name: String
     /// The value as given (before encoding).
     public let value: String
+    /// The value as it is on the wire: `value` after `encodeURIComponent` when ``CookieOptions/encodeValue`` is set.
+    public let encodedValue: String
     /// The attributes.
     public let options: CookieOptions
     /// The header value: `name=value; Max-Age=…; Domain=…; Path=…; Expires=…; HttpOnly; Secure; Partitioned;
@@ -86,38 +88,15 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
     ///   RFC 6265 cookie-octets (optionally inside one pair of double quotes), or a domain/path with `;`, control
     ///   characters or non-ASCII characters.
     public init(name: String, value: String, options: CookieOptions = CookieOptions()) throws {
-        guard !name.isEmpty, name.utf8.allSatisfy(Self.isTokenByte) else {
-            throw CookieError(
-                description: "invalid cookie name \(String(reflecting: name)): it must be an RFC 7230 token")
-        }
-        let encoded = options.encodeValue ? Self.encodeURIComponent(value) : value
-        guard Self.isCookieValue(encoded) else {
-            throw CookieError(description: "invalid value for cookie \(name): it must consist of cookie-octets")
-        }
-        var out = "\(name)=\(encoded)"
-        if let maxAge = options.maxAge { out += "; Max-Age=\(maxAge)" }
-        if let domain = options.domain {
-            guard Self.isAttributeValue(domain) else {
-                throw CookieError(description: "invalid Domain for cookie \(name): \(String(reflecting: domain))")
-            }
-            out += "; Domain=\(domain)"
-        }
-        if let path = options.path {
-            guard Self.isAttributeValue(path) else {
-                throw CookieError(description: "invalid Path for cookie \(name): \(String(reflecting: path))")
-            }
-            out += "; Path=\(path)"
-        }
-        if let expires = options.expires { out += "; Expires=\(HTTPDate.format(expires))" }
-        if options.httpOnly { out += "; HttpOnly" }
-        if options.secure { out += "; Secure" }
-        if options.partitioned { out += "; Partitioned" }
-        if let priority = options.priority { out += "; Priority=\(priority.rawValue)" }
-        if let sameSite = options.sameSite { out += "; SameSite=\(sameSite.rawValue)" }
+        self = try SetCookieTemplate(name: name, options: options).cookie(value: value)
+    }
+
+    fileprivate init(name: String, value: String, encodedValue: String, options: CookieOptions, headerValue: String) {
         self.name = name
         self.value = value
+        self.encodedValue = encodedValue
         self.options = options
-        self.headerValue = out
+        self.headerValue = headerValue
     }
 
     /// The header value.
@@ -154,22 +133,26 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
 
     /// JavaScript's `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )` percent-encoded as UTF-8.
     public static func encodeURIComponent(_ s: String) -> String {
-        // Byte by byte, with no `String(format:)` per escape (that cost tens of microseconds for a small JSON
-        // cookie): this runs for every session cookie written.
-        guard !s.utf8.allSatisfy(isURIComponentUnreserved) else { return s }
+        // Byte by byte into a string of the exact size: this runs for every session cookie written.
+        var escapes = 0
+        for c in s.utf8 where !isURIComponentUnreserved(c) { escapes += 1 }
+        guard escapes > 0 else { return s }
         func hex(_ n: UInt8) -> UInt8 { n < 10 ? UInt8(ascii: "0") + n : UInt8(ascii: "A") + n - 10 }
-        var out: [UInt8] = []
-        out.reserveCapacity(s.utf8.count * 3)
-        for c in s.utf8 {
-            if isURIComponentUnreserved(c) {
-                out.append(c)
-            } else {
-                out.append(UInt8(ascii: "%"))
-                out.append(hex(c >> 4))
-                out.append(hex(c & 0x0F))
+        return String(unsafeUninitializedCapacity: s.utf8.count + 2 * escapes) { out in
+            var i = 0
+            for c in s.utf8 {
+                if isURIComponentUnreserved(c) {
+                    out[i] = c
+                    i += 1
+                } else {
+                    out[i] = UInt8(ascii: "%")
+                    out[i + 1] = hex(c >> 4)
+                    out[i + 2] = hex(c & 0x0F)
+                    i += 3
+                }
             }
+            return i
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// `A-Z a-z 0-9 - _ . ! ~ * ' ( )`: what `encodeURIComponent` leaves as it is.
@@ -182,6 +165,73 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
             true
         default: false
         }
+    }
+}
+
+/// A cookie's name and attributes, validated and serialised once, for a cookie that many responses set with
+/// different values (a session cookie, say).
+public struct SetCookieTemplate: Sendable, Hashable {
+    /// The cookie name.
+    public let name: String
+    /// The attributes.
+    public let options: CookieOptions
+    /// `; Max-Age=…; Domain=…; …` in the `cookie` package's order.
+    private let attributes: String
+
+    /// Validates a cookie's name and attributes.
+    /// - Throws: ``CookieError`` for a name that is not an RFC 7230 token or a domain/path with `;`, control
+    ///   characters or non-ASCII characters.
+    public init(name: String, options: CookieOptions = CookieOptions()) throws {
+        guard !name.isEmpty, name.utf8.allSatisfy(SetCookie.isTokenByte) else {
+            throw CookieError(
+                description: "invalid cookie name \(String(reflecting: name)): it must be an RFC 7230 token")
+        }
+        var out = ""
+        if let maxAge = options.maxAge { out += "; Max-Age=" + String(maxAge) }
+        if let domain = options.domain {
+            guard SetCookie.isAttributeValue(domain) else {
+                throw CookieError(description: "invalid Domain for cookie \(name): \(String(reflecting: domain))")
+            }
+            out += "; Domain=" + domain
+        }
+        if let path = options.path {
+            guard SetCookie.isAttributeValue(path) else {
+                throw CookieError(description: "invalid Path for cookie \(name): \(String(reflecting: path))")
+            }
+            out += "; Path=" + path
+        }
+        if let expires = options.expires { out += "; Expires=" + HTTPDate.format(expires) }
+        if options.httpOnly { out += "; HttpOnly" }
+        if options.secure { out += "; Secure" }
+        if options.partitioned { out += "; Partitioned" }
+        if let priority = options.priority { out += "; Priority=" + priority.rawValue }
+        if let sameSite = options.sameSite { out += "; SameSite=" + sameSite.rawValue }
+        self.name = name
+        self.options = options
+        attributes = out
+    }
+
+    /// The cookie with `value`, encoded with `encodeURIComponent` when ``CookieOptions/encodeValue`` is set.
+    /// - Throws: ``CookieError`` when `encodeValue` is off and the value is not RFC 6265 cookie-octets (optionally
+    ///   inside one pair of double quotes).
+    public func cookie(value: String) throws -> SetCookie {
+        let encoded: String
+        if options.encodeValue {
+            // encodeURIComponent leaves only unreserved characters and %XX escapes: all cookie-octets.
+            encoded = SetCookie.encodeURIComponent(value)
+        } else {
+            guard SetCookie.isCookieValue(value) else {
+                throw CookieError(description: "invalid value for cookie \(name): it must consist of cookie-octets")
+            }
+            encoded = value
+        }
+        var header = ""
+        header.reserveCapacity(name.utf8.count + 1 + encoded.utf8.count + attributes.utf8.count)
+        header += name
+        header += "="
+        header += encoded
+        header += attributes
+        return SetCookie(name: name, value: value, encodedValue: encoded, options: options, headerValue: header)
     }
 }
 

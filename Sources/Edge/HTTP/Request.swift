@@ -72,9 +72,11 @@ public struct Request: Sendable {
         queryItems.first { $0.name == name }?.value
     }
 
+    private static let forwardedProto = HTTPField.Name("X-Forwarded-Proto")!
+
     /// Whether the request came over HTTPS (scheme, or `X-Forwarded-Proto: https` from a proxy).
     public var isSecure: Bool {
-        head.scheme == "https" || headers[HTTPField.Name("X-Forwarded-Proto")!]?.lowercased() == "https"
+        head.scheme == "https" || headers[Self.forwardedProto]?.lowercased() == "https"
     }
 
     /// The body's bytes.

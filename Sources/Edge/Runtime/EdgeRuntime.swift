@@ -50,12 +50,10 @@ public struct EdgeRuntime: Sendable {
         _ request: Request, env: Env? = nil, clientIP: String? = nil, clock: (any KVClock)? = nil,
         awaitBackgroundWork: Bool = false
     ) async -> Response {
-        let work = BackgroundWork(parent: background, holding: true)
-        let ip = request.headers[HTTPField.Name("CF-Connecting-IP")!] ?? clientIP ?? "127.0.0.1"
+        let ip = request.headers[Self.connectingIP] ?? clientIP ?? "127.0.0.1"
         let context = Context(
             platform: Platform(name: platformName, env: env ?? envForRequest?(request) ?? self.env), request: request,
-            clientIP: ip,
-            clock: clock ?? self.clock, logger: logger, background: work)
+            clientIP: ip, clock: clock ?? self.clock, logger: logger, backgroundParent: background)
         var response: Response
         do {
             response = try await handler(request, context)
@@ -67,10 +65,13 @@ public struct EdgeRuntime: Sendable {
         for cookie in context.outgoingCookies {
             response.headers.append(HTTPField(name: .setCookie, value: cookie.headerValue))
         }
-        work.release()
-        if awaitBackgroundWork { await work.wait() }
+        context.releaseBackgroundWork()
+        if awaitBackgroundWork { await context.waitForBackgroundWork() }
         return response
     }
+
+    /// `CF-Connecting-IP`, made once.
+    private static let connectingIP = HTTPField.Name("CF-Connecting-IP")!
 
     /// Waits for all `waitUntil` work started so far.
     public func shutdown() async { await background.wait() }

@@ -10,6 +10,7 @@ extension Context {
     /// The request's session with data of type `Data`.
     /// - Throws: ``SessionError`` ``SessionError/Code/notInstalled`` when no `session()` middleware with this data
     ///   type runs in front of the handler.
+    @inlinable
     public func session<Data: Codable & Sendable>(_ type: Data.Type = Data.self) throws -> Session<Data> {
         guard let session = self[local: SessionLocal<Data>.self] else {
             throw SessionError(

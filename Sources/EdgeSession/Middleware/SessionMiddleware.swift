@@ -1,15 +1,18 @@
 import Edge
 import EdgeKV
 import Foundation
+import Synchronization
 
 /// Browsers drop a cookie whose name and value exceed this many bytes.
-let maxCookieBytes = 4096
+@usableFromInline let maxCookieBytes = 4096
 
 /// Session middleware: loads the session before the handler, saves it after.
 ///
 /// What it does, and where it differs from @hattip/session on purpose:
 /// - It saves only when the encoded data changed, when `regenerate()` was called, or when rolling expiry is due.
 ///   A visitor whose session was never modified gets no cookie and no store entry, also with function defaults.
+///   The data is compared as JSON with sorted keys, so rebuilding a dictionary in another order is no change, and a
+///   session stored by another implementation in another key order is not rewritten by a request that reads it.
 /// - When the handler throws, nothing is saved, destroyed or sent.
 /// - An id that does not load is never reused: saving a fresh session asks the store for a new random id.
 /// - `regenerate()` deletes the old entry of external stores.
@@ -18,11 +21,37 @@ let maxCookieBytes = 4096
 public struct SessionMiddleware<Data: Codable & Sendable>: Middleware {
     /// The settings.
     public let options: SessionOptions<Data>
+    /// One encoder and decoder for every request: making them per request cost as much as the coding itself.
+    @usableFromInline let coder = SessionCoder()
+    /// The encoded default data when it is a value.
+    @usableFromInline let defaultEncoding: String?
+    /// Texts this middleware saved lately (shared by copies of the middleware).
+    @usableFromInline let recentlySaved = RecentEncodings()
+    /// The session cookie's name and attributes (with `Max-Age`), serialised once; and the same with `Secure`.
+    @usableFromInline let cookieTemplate: SetCookieTemplate
+    @usableFromInline let secureCookieTemplate: SetCookieTemplate
+    /// ``process(_:context:next:)`` as compiled where the middleware was made, for the app's concrete `Data`: the
+    /// protocol witness ``handle(_:context:next:)`` is generic code, which looks up generic type metadata at run
+    /// time on every request.
+    @usableFromInline let processor: @Sendable (Self, Request, Context, Handler) async throws -> Response
 
     /// Creates the middleware.
     /// - Throws: ``SessionError`` ``SessionError/Code/invalidConfiguration`` when `maxAge` is below 1 second, the
-    ///   rolling interval is negative, or the cookie name is not a valid cookie name.
+    ///   rolling interval is negative, the cookie name is not a valid cookie name, or the default data cannot be
+    ///   encoded as JSON.
+    @inlinable
     public init(_ options: SessionOptions<Data>) throws {
+        try self.init(options) { middleware, request, context, next in
+            try await middleware.process(request, context: context, next: next)
+        }
+    }
+
+    @usableFromInline
+    init(
+        _ options: SessionOptions<Data>,
+        processor: @escaping @Sendable (Self, Request, Context, Handler) async throws -> Response
+    ) throws {
+        self.processor = processor
         guard options.maxAge >= 1 else {
             throw SessionError(.invalidConfiguration, "session maxAge must be at least 1 second, got \(options.maxAge)")
         }
@@ -32,25 +61,57 @@ public struct SessionMiddleware<Data: Codable & Sendable>: Middleware {
                 "the rolling expiry interval must be 0 seconds or more, got \(rolling.minimumInterval)")
         }
         do {
-            _ = try SetCookie(name: options.cookieName, value: "", options: options.cookieOptions)
+            var cookie = options.cookieOptions
+            cookie.maxAge = options.maxAge
+            cookie.expires = nil
+            cookieTemplate = try SetCookieTemplate(name: options.cookieName, options: cookie)
+            cookie.secure = true
+            secureCookieTemplate = try SetCookieTemplate(name: options.cookieName, options: cookie)
         } catch {
             throw SessionError(.invalidConfiguration, "invalid session cookie settings: \(error)", underlying: error)
+        }
+        if case .value(let value) = options.defaultData {
+            do {
+                defaultEncoding = try coder.encode(value)
+            } catch {
+                throw SessionError(
+                    .invalidConfiguration, "the default session data cannot be encoded as JSON: \(error)",
+                    underlying: error)
+            }
+        } else {
+            defaultEncoding = nil
         }
         self.options = options
     }
 
-    private struct Loaded {
-        var id: String
-        var data: Data
-        var expiresAt: Int64?
+    @usableFromInline
+    struct Loaded {
+        @usableFromInline var id: String
+        @usableFromInline var data: Data
+        /// The data as the store returned it.
+        @usableFromInline var encoding: String
+        @usableFromInline var expiresAt: Int64?
+
+        @inlinable
+        init(id: String, data: Data, encoding: String, expiresAt: Int64?) {
+            self.id = id
+            self.data = data
+            self.encoding = encoding
+            self.expiresAt = expiresAt
+        }
     }
 
     /// Loads the session, runs the handler, then saves, regenerates or destroys the session.
     /// - Throws: what the handler throws (nothing saved then); ``SessionError`` when the store fails (a KV 429 as
     ///   ``SessionError/Code/rateLimited``) or the cookie would exceed 4096 bytes.
     public func handle(_ request: Request, context: Context, next: Handler) async throws -> Response {
+        try await processor(self, request, context, next)
+    }
+
+    @inlinable
+    func process(_ request: Request, context: Context, next: Handler) async throws -> Response {
         let store = try await options.store.resolve(context)
-        let incomingId = options.getSessionId.map { $0(request, context) } ?? context.cookies[options.cookieName]
+        let incomingId = options.getSessionId.map { $0(request, context) } ?? context.cookie(options.cookieName)
 
         var loaded: Loaded?
         if let incomingId, !incomingId.isEmpty {
@@ -61,8 +122,8 @@ public struct SessionMiddleware<Data: Codable & Sendable>: Middleware {
                 throw SessionError.store("load the session", error)
             }
             // Undecodable data (another app version, a foreign writer) is a fresh session, not a failure.
-            if let stored, let data = try? Self.decode(stored.data) {
-                loaded = Loaded(id: incomingId, data: data, expiresAt: stored.expiresAt)
+            if let stored, let data = try? coder.decode(Data.self, from: stored.data) {
+                loaded = Loaded(id: incomingId, data: data, encoding: stored.data, expiresAt: stored.expiresAt)
             }
         }
 
@@ -75,7 +136,6 @@ public struct SessionMiddleware<Data: Codable & Sendable>: Middleware {
             case .function(let make): initialData = try await make(context)
             }
         }
-        let initialEncoding = try Self.encode(initialData)
         let session = Session(
             data: initialData, id: store.storesDataServerSide ? loaded?.id : nil, isFresh: loaded == nil)
         context[local: SessionLocal<Data>.self] = session
@@ -98,11 +158,25 @@ public struct SessionMiddleware<Data: Codable & Sendable>: Middleware {
             return response
         }
 
-        let encoding = try Self.encode(data)
-        let changed = encoding != initialEncoding
+        let encoding = try coder.encode(data)
+        let changed: Bool
+        if let loaded, encoding == loaded.encoding {
+            // The stored text is this encoding: nothing changed, and the data need not be encoded a second time.
+            changed = false
+        } else if let loaded, recentlySaved.contains(loaded.encoding) {
+            // The stored text is this middleware's own encoding of the loaded data, and the new one differs.
+            changed = true
+        } else if loaded == nil, case .value = options.defaultData, let defaultEncoding {
+            changed = encoding != defaultEncoding
+        } else {
+            // Compared with the loaded data encoded the same way, not with the stored text: a session another
+            // implementation stored in another key order or spacing is not rewritten by a request that only reads it.
+            changed = try encoding != coder.encode(initialData)
+        }
         let regenerate = regenerateRequested && (loaded != nil || changed)
-        let rollingDue = loaded.map { isRollingDue($0, now: context.clock.nowMilliseconds()) } ?? false
-        guard changed || regenerate || rollingDue else { return response }
+        guard changed || regenerate || loaded.map({ isRollingDue($0, clock: context.clock) }) == true else {
+            return response
+        }
 
         let newId: String
         do {
@@ -111,6 +185,7 @@ public struct SessionMiddleware<Data: Codable & Sendable>: Middleware {
         } catch {
             throw SessionError.store("save the session", error)
         }
+        recentlySaved.insert(encoding)
         try writeSessionId(newId, request: request, context: context, response: &response)
         if regenerate, let old = loaded?.id, store.storesDataServerSide, old != newId {
             do {
@@ -123,8 +198,10 @@ public struct SessionMiddleware<Data: Codable & Sendable>: Middleware {
         return response
     }
 
-    private func isRollingDue(_ loaded: Loaded, now: Int64) -> Bool {
+    @inlinable
+    func isRollingDue(_ loaded: Loaded, clock: any KVClock) -> Bool {
         guard let rolling = options.rolling else { return false }
+        let now = clock.nowMilliseconds()
         // A store that cannot tell when the session was saved (unsigned cookies) re-sends it every time; that costs
         // no store write.
         guard let expiresAt = loaded.expiresAt else { return true }
@@ -132,47 +209,107 @@ public struct SessionMiddleware<Data: Codable & Sendable>: Middleware {
         return now - savedAt >= Int64(rolling.minimumInterval) * 1000
     }
 
-    private func writeSessionId(
+    @usableFromInline
+    func writeSessionId(
         _ id: String?, request: Request, context: Context, response: inout Response
     ) throws {
-        var cookie = options.cookieOptions
-        cookie.maxAge = options.maxAge
-        cookie.expires = nil
-        if options.secureWhenRequestIsSecure && request.isSecure { cookie.secure = true }
-        let update = SessionIdUpdate(id: id, maxAge: options.maxAge, cookieOptions: cookie, request: request)
+        let template =
+            options.secureWhenRequestIsSecure && request.isSecure ? secureCookieTemplate : cookieTemplate
         if let custom = options.setSessionId {
+            let update = SessionIdUpdate(
+                id: id, maxAge: options.maxAge, cookieOptions: template.options, request: request)
             try custom(update, context, &response)
             return
         }
         guard let id else {
-            try context.deleteCookie(options.cookieName, options: cookie)
+            try context.deleteCookie(options.cookieName, options: template.options)
             return
         }
-        let wireValue = cookie.encodeValue ? SetCookie.encodeURIComponent(id) : id
-        let size = options.cookieName.utf8.count + 1 + wireValue.utf8.count
+        let setCookie = try template.cookie(value: id)
+        let size = options.cookieName.utf8.count + 1 + setCookie.encodedValue.utf8.count
         if size > maxCookieBytes {
             throw SessionError(
                 .cookieTooLarge,
                 "the session cookie \"\(options.cookieName)\" would be \(size) bytes, over the \(maxCookieBytes)-byte "
                     + "limit browsers keep; store less data in the session or use a server-side store")
         }
-        try context.setCookie(options.cookieName, id, options: cookie)
+        context.setCookie(setCookie)
+    }
+}
+
+/// Texts a middleware saved lately, each remembered by a 64-bit hash in a direct-mapped table.
+///
+/// A loaded session's stored text found here is in the middleware's own sorted-key form, so when the data's new
+/// encoding differs from it the data changed, and the loaded data need not be encoded again to tell (a session
+/// another implementation stored in another key order must be, or a request that only reads it would rewrite it).
+/// A text that has dropped out of the table only costs that encoding; a hash collision with a foreign text at worst
+/// saves an unchanged session once.
+@usableFromInline
+final class RecentEncodings: Sendable {
+    private static let slotCount = 1024
+    private let slots = Mutex([UInt64](repeating: 0, count: RecentEncodings.slotCount))
+
+    @usableFromInline
+    init() {}
+
+    @usableFromInline
+    func insert(_ text: String) {
+        let hash = Self.hash(text)
+        slots.withLock { $0[Int(hash % UInt64(Self.slotCount))] = hash }
     }
 
-    static func encode(_ data: Data) throws -> String {
-        let encoder = JSONEncoder()
-        // Sorted keys make the encoding a stable fingerprint for change detection.
+    @usableFromInline
+    func contains(_ text: String) -> Bool {
+        let hash = Self.hash(text)
+        return slots.withLock { $0[Int(hash % UInt64(Self.slotCount))] == hash }
+    }
+
+    /// Never 0, the empty slot.
+    private static func hash(_ text: String) -> UInt64 {
+        var text = text
+        var hasher = Hasher()
+        text.withUTF8 { hasher.combine(bytes: UnsafeRawBufferPointer($0)) }
+        return UInt64(bitPattern: Int64(hasher.finalize())) | 1
+    }
+}
+
+/// The JSON form of session data. Sorted keys make it a stable fingerprint for change detection.
+@usableFromInline
+struct SessionCoder: Sendable {
+    @usableFromInline let encoder: JSONEncoder
+    @usableFromInline let decoder = JSONDecoder()
+
+    @usableFromInline
+    init() {
+        encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(data), as: UTF8.self)
     }
 
-    static func decode(_ text: String) throws -> Data {
-        try JSONDecoder().decode(Data.self, from: Foundation.Data(text.utf8))
+    @inlinable
+    func encode(_ value: some Encodable) throws -> String {
+        String(decoding: try encoder.encode(value), as: UTF8.self)
+    }
+
+    @inlinable
+    func decode<Value: Decodable>(_ type: Value.Type, from text: String) throws -> Value {
+        var text = text
+        // The decoder reads the string's own bytes: no copy into a new buffer, no dynamic casts to find them.
+        return try text.withUTF8 { bytes in
+            guard let base = bytes.baseAddress, !bytes.isEmpty else {
+                return try decoder.decode(type, from: Foundation.Data())
+            }
+            return try decoder.decode(
+                type,
+                from: Foundation.Data(
+                    bytesNoCopy: UnsafeMutableRawPointer(mutating: base), count: bytes.count,
+                    deallocator: .none))
+        }
     }
 }
 
 /// The session middleware (hattip's `session(options)`).
 /// - Throws: ``SessionError`` ``SessionError/Code/invalidConfiguration`` for invalid options.
+@inlinable
 public func session<Data: Codable & Sendable>(_ options: SessionOptions<Data>) throws -> SessionMiddleware<Data> {
     try SessionMiddleware(options)
 }

@@ -2,7 +2,7 @@ import Edge
 
 /// Where the middleware finds its store: one fixed store, or one chosen per request (e.g. from the platform env).
 public struct SessionStoreSource: Sendable {
-    let resolve: @Sendable (Context) async throws -> any SessionStore
+    @usableFromInline let resolve: @Sendable (Context) async throws -> any SessionStore
 
     /// Always the same store.
     public static func fixed(_ store: any SessionStore) -> SessionStoreSource {

@@ -101,24 +101,33 @@ public struct SignedCookieStore: SessionStore {
     public func destroy(_ id: String, context: Context) async throws {}
 
     func sign(_ data: String, expiresAt: Int64) -> String {
-        let signed = HattipFormat.encodeExpiry(expiresAt) + "." + data
+        var signed = HattipFormat.encodeExpiry(expiresAt)
+        signed.reserveCapacity(signed.utf8.count + 1 + data.utf8.count)
+        signed += "."
+        signed += data
         var mac = authenticators[0]
-        mac.update(data: Array(signed.utf8))
-        return mac.finalize().withUnsafeBytes { Base64URL.encode($0) } + "." + signed
+        signed.withUTF8 { mac.update(data: UnsafeRawBufferPointer($0)) }
+        var value = mac.finalize().withUnsafeBytes { Base64URL.encode($0) }
+        value.reserveCapacity(value.utf8.count + 1 + signed.utf8.count)
+        value += "."
+        value += signed
+        return value
     }
 
     func verify(_ value: String, nowMilliseconds: Int64) -> StoredSession? {
         guard let (signatureText, signed) = HattipFormat.splitAtFirstDot(Substring(value)),
             let signature = Base64URL.decode(signatureText), signature.count == SHA256.byteCount
         else { return nil }
-        let message = Array(signed.utf8)
-        for authenticator in authenticators {
-            var mac = authenticator
-            mac.update(data: message)
-            if mac.finalize().withUnsafeBytes({ constantTimeEquals(signature, $0) }) {
-                return HattipFormat.payload(signed, nowMilliseconds: nowMilliseconds)
+        var message = signed
+        return message.withUTF8 { bytes in
+            for authenticator in authenticators {
+                var mac = authenticator
+                mac.update(data: UnsafeRawBufferPointer(bytes))
+                if mac.finalize().withUnsafeBytes({ constantTimeEquals(signature, $0) }) {
+                    return HattipFormat.payload(signed, nowMilliseconds: nowMilliseconds)
+                }
             }
+            return nil
         }
-        return nil
     }
 }

@@ -305,8 +305,10 @@ final class SessionBenchSubject {
     let floor: any SessionBenchFloor
     let target: Double?
     let runtime: EdgeRuntime
-    /// The cookie value as the browser holds it (the wire form).
-    private(set) var cookie: String?
+    /// `session=<value>` as the browser holds it (the wire form), sent back as it is.
+    private var cookiePair: String?
+    /// The cookie value (the wire form).
+    var cookie: String? { cookiePair.map { String($0.utf8.dropFirst(Self.cookieName.utf8.count + 1))! } }
     private var visits = 0
 
     init(
@@ -326,14 +328,24 @@ final class SessionBenchSubject {
             var headers = HTTPFields()
             // Appended, not set through the subscript, which splits a Cookie value at "; " (a cost of the
             // client, not of the server).
-            if let cookie { headers.append(HTTPField(name: .cookie, value: Self.cookieName + "=" + cookie)) }
+            if let cookiePair { headers.append(HTTPField(name: .cookie, value: cookiePair)) }
             let response = await runtime.handle(Request("/", headers: headers))
-            guard response.status == .ok, let setCookie = response.headers[.setCookie] else {
+            // The fields are read in one pass: the subscript by name joins every value of the name into a new string.
+            var setCookie: String?
+            var visitsSeen: Int?
+            for field in response.headers {
+                if field.name == .setCookie {
+                    setCookie = field.value
+                } else if field.name == Self.visitsHeader {
+                    visitsSeen = Int(field.value)
+                }
+            }
+            guard response.status == .ok, let setCookie else {
                 throw CLIError("the \(name) store answered \(response.status) without a session cookie")
             }
-            cookie = Self.value(ofSetCookie: setCookie)
+            cookiePair = Self.pair(ofSetCookie: setCookie)
             visits += 1
-            guard response.headers[Self.visitsHeader] == String(visits) else {
+            guard visitsSeen == visits else {
                 throw CLIError("the \(name) store lost visits: expected \(visits), got \(response.headers)")
             }
         }
@@ -345,10 +357,11 @@ final class SessionBenchSubject {
         try await SessionBenchFormat.microsecondsPerIteration(count) { try await floor.step() }
     }
 
-    static func value(ofSetCookie header: String) -> String? {
+    /// `name=value` of a `Set-Cookie` for the session cookie: what a browser sends back.
+    static func pair(ofSetCookie header: String) -> String? {
         guard header.hasPrefix(cookieName + "=") else { return nil }
-        let rest = header.utf8.dropFirst(cookieName.utf8.count + 1)
-        return String(rest.prefix { $0 != UInt8(ascii: ";") })
+        guard let end = header.utf8.firstIndex(of: UInt8(ascii: ";")) else { return header }
+        return String(header[..<end])
     }
 }
 
