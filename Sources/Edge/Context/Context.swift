@@ -52,10 +52,14 @@ public final class Context: Sendable {
 
     @usableFromInline
     struct State {
-        /// Typed locals: a request has a handful, so a list searched in order beats hashing. Each value sits in a
-        /// ``LocalBox`` of its key's value type, so reading it back needs no dynamic cast.
-        @usableFromInline var locals: [(key: ObjectIdentifier, box: AnyObject)] = []
-        var outgoingCookies: [SetCookie] = []
+        /// Typed locals: a request has a handful, so a list searched in order beats hashing, and the first one
+        /// (usually the only one) is kept inline. Each value sits in a ``LocalBox`` of its key's value type, so
+        /// reading it back needs no dynamic cast.
+        @usableFromInline var firstLocal: Local?
+        @usableFromInline var moreLocals: [Local] = []
+        /// Queued cookies: the first (usually the only one) inline, the rest in order after it.
+        var firstCookie: SetCookie?
+        var moreCookies: [SetCookie] = []
         /// The request's cookies once parsed.
         var cookies: [String: String]?
         /// Where `waitUntil` work goes: given at creation, or made on first use.
@@ -67,17 +71,41 @@ public final class Context: Sendable {
 
         @inlinable
         func local(_ key: ObjectIdentifier) -> AnyObject? {
-            for entry in locals where entry.key == key { return entry.box }
+            if let firstLocal, firstLocal.key == key { return firstLocal.box }
+            for entry in moreLocals where entry.key == key { return entry.box }
             return nil
         }
 
         @inlinable
         mutating func setLocal(_ key: ObjectIdentifier, _ box: AnyObject?) {
-            if let index = locals.firstIndex(where: { $0.key == key }) {
-                if let box { locals[index].box = box } else { locals.remove(at: index) }
+            if firstLocal?.key == key {
+                if let box {
+                    firstLocal?.box = box
+                } else {
+                    firstLocal = moreLocals.isEmpty ? nil : moreLocals.removeFirst()
+                }
+            } else if let index = moreLocals.firstIndex(where: { $0.key == key }) {
+                if let box { moreLocals[index].box = box } else { moreLocals.remove(at: index) }
             } else if let box {
-                locals.append((key, box))
+                if firstLocal == nil {
+                    firstLocal = Local(key: key, box: box)
+                } else {
+                    moreLocals.append(Local(key: key, box: box))
+                }
             }
+        }
+    }
+
+    /// A typed local under its key.
+    @usableFromInline
+    struct Local {
+        @usableFromInline let key: ObjectIdentifier
+        @usableFromInline var box: AnyObject
+
+        @inlinable
+        init(key: ObjectIdentifier, box: AnyObject) {
+            self.key = key
+            self.box = box
         }
     }
 
@@ -154,7 +182,9 @@ public final class Context: Sendable {
 
     /// Queues a validated `Set-Cookie` that the runtime appends to the response after the handler returns.
     public func setCookie(_ cookie: SetCookie) {
-        state.withLock { $0.outgoingCookies.append(cookie) }
+        state.withLock { state in
+            if state.firstCookie == nil { state.firstCookie = cookie } else { state.moreCookies.append(cookie) }
+        }
     }
 
     /// Queues a cookie that deletes `name` (empty value, `Max-Age=0`).
@@ -167,7 +197,16 @@ public final class Context: Sendable {
     }
 
     /// The cookies queued so far.
-    public var outgoingCookies: [SetCookie] { state.withLock { $0.outgoingCookies } }
+    public var outgoingCookies: [SetCookie] {
+        state.withLock { state in (state.firstCookie.map { [$0] } ?? []) + state.moreCookies }
+    }
+
+    /// The queued cookies, in order, without gathering them into one array.
+    func forEachOutgoingCookie(_ body: (SetCookie) -> Void) {
+        let (first, more) = state.withLock { ($0.firstCookie, $0.moreCookies) }
+        if let first { body(first) }
+        more.forEach(body)
+    }
 
     /// Starts the `waitUntil` work held back so far; work added from now on starts at once.
     func releaseBackgroundWork() {
@@ -183,5 +222,10 @@ public final class Context: Sendable {
     }
 
     /// Drops every queued cookie (e.g. when the request failed).
-    func clearOutgoingCookies() { state.withLock { $0.outgoingCookies.removeAll() } }
+    func clearOutgoingCookies() {
+        state.withLock { state in
+            state.firstCookie = nil
+            state.moreCookies.removeAll()
+        }
+    }
 }

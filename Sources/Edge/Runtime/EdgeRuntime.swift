@@ -62,7 +62,7 @@ public struct EdgeRuntime: Sendable {
             context.clearOutgoingCookies()
             response = await errorHandler(error, request, context)
         }
-        for cookie in context.outgoingCookies {
+        context.forEachOutgoingCookie { cookie in
             response.headers.append(HTTPField(name: .setCookie, value: cookie.headerValue))
         }
         context.releaseBackgroundWork()

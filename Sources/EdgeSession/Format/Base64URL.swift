@@ -17,59 +17,74 @@ public enum Base64URL {
 
     /// Encodes bytes as base64url without padding (hattip's `toBase64`).
     public static func encode(_ bytes: some Sequence<UInt8>) -> String {
-        let input = Array(bytes)
-        var out: [UInt8] = []
-        out.reserveCapacity((input.count * 4 + 2) / 3)
-        var i = 0
-        while i + 3 <= input.count {
-            let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
-            out.append(alphabet[Int(n >> 18 & 63)])
-            out.append(alphabet[Int(n >> 12 & 63)])
-            out.append(alphabet[Int(n >> 6 & 63)])
-            out.append(alphabet[Int(n & 63)])
-            i += 3
+        if let encoded = bytes.withContiguousStorageIfAvailable({ encode(buffer: $0) }) { return encoded }
+        return Array(bytes).withUnsafeBufferPointer { encode(buffer: $0) }
+    }
+
+    private static func encode(buffer input: UnsafeBufferPointer<UInt8>) -> String {
+        String(unsafeUninitializedCapacity: (input.count * 4 + 2) / 3) { out in
+            alphabet.withUnsafeBufferPointer { alphabet in
+                var i = 0
+                var o = 0
+                func put(_ n: UInt32, _ shift: UInt32) {
+                    out[o] = alphabet[Int(n >> shift & 63)]
+                    o += 1
+                }
+                while i + 3 <= input.count {
+                    let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8 | UInt32(input[i + 2])
+                    put(n, 18)
+                    put(n, 12)
+                    put(n, 6)
+                    put(n, 0)
+                    i += 3
+                }
+                switch input.count - i {
+                case 1:
+                    let n = UInt32(input[i]) << 16
+                    put(n, 18)
+                    put(n, 12)
+                case 2:
+                    let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8
+                    put(n, 18)
+                    put(n, 12)
+                    put(n, 6)
+                default: break
+                }
+                return o
+            }
         }
-        switch input.count - i {
-        case 1:
-            let n = UInt32(input[i]) << 16
-            out.append(alphabet[Int(n >> 18 & 63)])
-            out.append(alphabet[Int(n >> 12 & 63)])
-        case 2:
-            let n = UInt32(input[i]) << 16 | UInt32(input[i + 1]) << 8
-            out.append(alphabet[Int(n >> 18 & 63)])
-            out.append(alphabet[Int(n >> 12 & 63)])
-            out.append(alphabet[Int(n >> 6 & 63)])
-        default: break
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Decodes base64url or standard base64, padded or not; nil for anything else.
     public static func decode(_ text: some StringProtocol) -> [UInt8]? {
-        var chars = Array(text.utf8)
-        if chars.count % 4 == 0, let last = chars.last, last == UInt8(ascii: "=") {
-            chars.removeLast()
-            if chars.last == UInt8(ascii: "=") { chars.removeLast() }
-        }
-        let remainder = chars.count % 4
-        if remainder == 1 { return nil }
         var out: [UInt8] = []
-        out.reserveCapacity(chars.count * 3 / 4)
+        out.reserveCapacity(text.utf8.count * 3 / 4)
+        return decode(text, each: { out.append($0) }) ? out : nil
+    }
+
+    /// Decodes like ``decode(_:)``, handing each byte to `byte` instead of collecting them; false (after some bytes,
+    /// perhaps) for text that is not base64.
+    static func decode(_ text: some StringProtocol, each byte: (UInt8) -> Void) -> Bool {
+        var utf8 = Substring(text).utf8
+        if utf8.count % 4 == 0, utf8.last == UInt8(ascii: "=") {
+            utf8 = utf8.dropLast()
+            if utf8.last == UInt8(ascii: "=") { utf8 = utf8.dropLast() }
+        }
+        if utf8.count % 4 == 1 { return false }
         var accumulator: UInt32 = 0
         var bits = 0
-        for c in chars {
+        for c in utf8 {
             let v = decodeTable[Int(c)]
-            if v < 0 { return nil }
+            if v < 0 { return false }
             accumulator = accumulator << 6 | UInt32(v)
             bits += 6
             if bits >= 8 {
                 bits -= 8
-                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
+                byte(UInt8(truncatingIfNeeded: accumulator >> UInt32(bits)))
                 accumulator &= (1 << UInt32(bits)) - 1
             }
         }
         // Unused low bits must be zero: one canonical text per byte string.
-        if accumulator != 0 { return nil }
-        return out
+        return accumulator == 0
     }
 }

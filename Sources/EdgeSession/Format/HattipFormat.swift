@@ -5,20 +5,22 @@ enum HattipFormat {
     /// 1735689900000 → `4A8uH5QB`.
     static func encodeExpiry(_ milliseconds: Int64) -> String {
         precondition(milliseconds >= 0, "an expiry before 1970 cannot be encoded")
-        var n = UInt64(milliseconds)
-        var bytes: [UInt8] = []
-        while n != 0 {
-            bytes.append(UInt8(truncatingIfNeeded: n))
-            n >>= 8
+        let n = UInt64(milliseconds)
+        // Up to 8 bytes on the stack, never an array.
+        return withUnsafeBytes(of: n.littleEndian) { bytes in
+            Base64URL.encode(bytes.prefix((n.bitWidth - n.leadingZeroBitCount + 7) / 8))
         }
-        return Base64URL.encode(bytes)
     }
 
     /// Reads `E`; nil unless it is 1…8 bytes of a value that fits in `Int64`.
     static func decodeExpiry(_ text: some StringProtocol) -> Int64? {
-        guard let bytes = Base64URL.decode(text), (1...8).contains(bytes.count) else { return nil }
         var n: UInt64 = 0
-        for byte in bytes.reversed() { n = n << 8 | UInt64(byte) }
+        var count = 0
+        let valid = Base64URL.decode(text) { byte in
+            if count < 8 { n |= UInt64(byte) << (8 * UInt64(count)) }
+            count += 1
+        }
+        guard valid, (1...8).contains(count) else { return nil }
         return n <= UInt64(Int64.max) ? Int64(n) : nil
     }
 

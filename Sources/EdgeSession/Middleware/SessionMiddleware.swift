@@ -24,7 +24,7 @@ public struct SessionMiddleware<Data: Codable & Sendable>: Middleware {
     /// One encoder and decoder for every request: making them per request cost as much as the coding itself.
     @usableFromInline let coder = SessionCoder()
     /// The encoded default data when it is a value.
-    @usableFromInline let defaultEncoding: String?
+    @usableFromInline let defaultEncoding: Foundation.Data?
     /// Texts this middleware saved lately (shared by copies of the middleware).
     @usableFromInline let recentlySaved = RecentEncodings()
     /// The session cookie's name and attributes (with `Max-Age`), serialised once; and the same with `Secure`.
@@ -160,7 +160,7 @@ public struct SessionMiddleware<Data: Codable & Sendable>: Middleware {
 
         let encoding = try coder.encode(data)
         let changed: Bool
-        if let loaded, encoding == loaded.encoding {
+        if let loaded, SessionCoder.bytes(encoding, equal: loaded.encoding) {
             // The stored text is this encoding: nothing changed, and the data need not be encoded a second time.
             changed = false
         } else if let loaded, recentlySaved.contains(loaded.encoding) {
@@ -178,14 +178,14 @@ public struct SessionMiddleware<Data: Codable & Sendable>: Middleware {
             return response
         }
 
+        let text = String(decoding: encoding, as: UTF8.self)
         let newId: String
         do {
-            newId = try await store.save(
-                regenerate ? nil : loaded?.id, encoding, maxAge: options.maxAge, context: context)
+            newId = try await store.save(regenerate ? nil : loaded?.id, text, maxAge: options.maxAge, context: context)
         } catch {
             throw SessionError.store("save the session", error)
         }
-        recentlySaved.insert(encoding)
+        recentlySaved.insert(text)
         try writeSessionId(newId, request: request, context: context, response: &response)
         if regenerate, let old = loaded?.id, store.storesDataServerSide, old != newId {
             do {
@@ -246,7 +246,7 @@ public struct SessionMiddleware<Data: Codable & Sendable>: Middleware {
 /// saves an unchanged session once.
 @usableFromInline
 final class RecentEncodings: Sendable {
-    private static let slotCount = 1024
+    private static let slotCount = 4096
     private let slots = Mutex([UInt64](repeating: 0, count: RecentEncodings.slotCount))
 
     @usableFromInline
@@ -285,9 +285,20 @@ struct SessionCoder: Sendable {
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
     }
 
+    /// The encoding as bytes: compared without making a string of it.
     @inlinable
-    func encode(_ value: some Encodable) throws -> String {
-        String(decoding: try encoder.encode(value), as: UTF8.self)
+    func encode(_ value: some Encodable) throws -> Foundation.Data {
+        try encoder.encode(value)
+    }
+
+    /// Whether `bytes` are the UTF-8 of `text`.
+    @usableFromInline
+    static func bytes(_ bytes: Foundation.Data, equal text: String) -> Bool {
+        var text = text
+        return text.withUTF8 { utf8 in
+            bytes.count == utf8.count
+                && bytes.withUnsafeBytes { raw in raw.elementsEqual(UnsafeRawBufferPointer(utf8)) }
+        }
     }
 
     @inlinable

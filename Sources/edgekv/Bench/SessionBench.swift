@@ -41,6 +41,13 @@ struct SessionBench: AsyncParsableCommand {
             """)
     var slice = 500
     @Option(
+        help: """
+            Browsers taking turns, each with its own session (default 1). With many more than the 4096 saves a \
+            middleware remembers, a loaded session is seldom one it saved lately, and change detection encodes the \
+            loaded data again.
+            """)
+    var browsers = 1
+    @Option(
         name: .customLong("store"),
         help: "Measure only this store (repeatable): \(SessionBenchRunner.storeNames.joined(separator: ", ")).")
     var stores: [String] = []
@@ -49,6 +56,8 @@ struct SessionBench: AsyncParsableCommand {
         if rounds < 1 { throw ValidationError("--rounds must be at least 1.") }
         if requests < 100 { throw ValidationError("--requests must be at least 100.") }
         if slice < 1 { throw ValidationError("--slice must be at least 1.") }
+        if browsers < 1 { throw ValidationError("--browsers must be at least 1.") }
+        if browsers > requests { throw ValidationError("--browsers must not exceed --requests.") }
         if let unknown = stores.first(where: { !SessionBenchRunner.storeNames.contains($0) }) {
             throw ValidationError(
                 "unknown store \(unknown); the stores are \(SessionBenchRunner.storeNames.joined(separator: ", ")).")
@@ -64,7 +73,7 @@ struct SessionBench: AsyncParsableCommand {
         let url =
             redisURL ?? ProcessInfo.processInfo.environment["EDGEKV_TEST_REDIS_URL"] ?? "redis://127.0.0.1:16379"
         let report = try await SessionBenchRunner(
-            dir: dir, redisURL: url, rounds: rounds, requests: requests, slice: slice,
+            dir: dir, redisURL: url, rounds: rounds, requests: requests, slice: slice, browsers: browsers,
             stores: stores.isEmpty ? SessionBenchRunner.storeNames : stores, verbose: !json
         ).run()
         if json {
@@ -103,6 +112,7 @@ struct SessionBenchReport {
     let rounds: Int
     let requests: Int
     let slice: Int
+    let browsers: Int
 
     var json: JSONValue {
         func num(_ d: Double) -> JSONValue { .double((d * 1000).rounded() / 1000) }
@@ -130,6 +140,7 @@ struct SessionBenchReport {
             "rounds": .int(Int64(rounds)),
             "requests_per_round": .int(Int64(requests)),
             "slice": .int(Int64(slice)),
+            "browsers": .int(Int64(browsers)),
             "runtime_without_session_us_per_request": num(runtimeMicroseconds),
             "stores": .object(stores),
         ]
@@ -152,7 +163,8 @@ struct SessionBenchReport {
         }
         lines.append("")
         lines.append(
-            "median of \(rounds) rounds of \(requests) requests and as many floor steps, alternating every \(slice)")
+            "median of \(rounds) rounds of \(requests) requests from \(browsers) browser(s) and as many floor steps, "
+                + "alternating every \(slice)")
         lines.append(
             String(
                 format: "EdgeRuntime alone (same request and cookie, no session middleware): %.2f µs/request",
@@ -168,6 +180,8 @@ struct SessionBenchRunner {
     let requests: Int
     /// Requests in a row before the floor takes its turn (and floor steps before the requests do).
     let slice: Int
+    /// Browsers taking turns, each with its own session.
+    let browsers: Int
     /// The stores to measure.
     let stores: [String]
     let verbose: Bool
@@ -182,23 +196,27 @@ struct SessionBenchRunner {
 
         if stores.contains("unsigned") {
             subjects.append(
-                SessionBenchSubject(name: "unsigned", store: UnsignedCookieStore(), floor: UnsignedFloor()))
+                SessionBenchSubject(
+                    name: "unsigned", store: UnsignedCookieStore(), floor: UnsignedFloor(), browsers: browsers))
         }
         if stores.contains("signed") {
             let key = SignedCookieStore.generateKey()
             subjects.append(
                 SessionBenchSubject(
-                    name: "signed", store: try SignedCookieStore(keys: [key]), floor: SignedFloor(key: key), target: 2))
+                    name: "signed", store: try SignedCookieStore(keys: [key]), floor: SignedFloor(key: key), target: 2,
+                    browsers: browsers))
         }
         if stores.contains("encrypted") {
             let key = EncryptedCookieStore.generateKey()
             subjects.append(
                 SessionBenchSubject(
                     name: "encrypted", store: try EncryptedCookieStore(keys: [key]), floor: EncryptedFloor(key: key),
-                    target: 2))
+                    target: 2, browsers: browsers))
         }
         if stores.contains("memory") {
-            subjects.append(SessionBenchSubject(name: "memory", store: UnsafeMemoryStore(), floor: MemoryFloor()))
+            subjects.append(
+                SessionBenchSubject(
+                    name: "memory", store: UnsafeMemoryStore(), floor: MemoryFloor(), browsers: browsers))
         }
 
         let prefix = "edgekv-bench:\(UUID().uuidString):"
@@ -213,7 +231,7 @@ struct SessionBenchRunner {
                 subjects.append(
                     SessionBenchSubject(
                         name: "redis", store: RedisSessionStore(client: client, keyPrefix: prefix),
-                        floor: RedisFloor(client: client, key: prefix + "floor")))
+                        floor: RedisFloor(client: client, key: prefix + "floor"), browsers: browsers))
             } catch {
                 unavailable["redis"] = "\(error)"
                 log("Redis at \(client.configuration) is unavailable: \(error)")
@@ -226,11 +244,12 @@ struct SessionBenchRunner {
             subjects.append(
                 SessionBenchSubject(
                     name: "kv", store: KvSessionStore(binding: "SESSIONS"), floor: KVFloor(namespace: namespace),
-                    env: try Env(kv: ["SESSIONS": namespace])))
+                    env: try Env(kv: ["SESSIONS": namespace]), browsers: browsers))
         }
 
         let runtimeAlone = RuntimeAlone()
-        let warmup = min(requests, 2_000)
+        // Every browser holds a session before the rounds start.
+        let warmup = max(min(requests, 2_000), browsers)
         for subject in subjects {
             log("Warming up \(subject.name)…")
             _ = try await subject.requests(warmup)
@@ -260,8 +279,8 @@ struct SessionBenchRunner {
             alone.append(try await runtimeAlone.requests(requests))
         }
 
-        if let redis, let id = subjects.first(where: { $0.name == "redis" })?.cookie {
-            try? await redis.delete(prefix + id)
+        if let redis, let subject = subjects.first(where: { $0.name == "redis" }) {
+            for id in subject.cookies { try? await redis.delete(prefix + id) }
             try? await redis.delete(prefix + "floor")
         }
 
@@ -276,7 +295,7 @@ struct SessionBenchRunner {
         }
         return SessionBenchReport(
             outcomes: outcomes, runtimeMicroseconds: Self.median(alone), rounds: rounds, requests: requests,
-            slice: slice)
+            slice: slice, browsers: browsers)
     }
 
     static func median(_ values: [Double]) -> Double {
@@ -285,11 +304,15 @@ struct SessionBenchRunner {
     }
 }
 
-/// The handler every store runs behind: reads the session, checks its user and counts the visit.
-let sessionBenchHandler: Handler = { _, context in
+/// The handler every store runs behind: reads the session, checks its user and counts the visit. With several
+/// browsers, each names itself in `X-Browser` and its first visit makes the user `alice-<browser>`, so that no two
+/// sessions hold the same data.
+let sessionBenchHandler: Handler = { request, context in
     let session = try context.session(SessionBenchData.self)
+    let user = request.headers[SessionBenchSubject.browserHeader].map { "alice-" + $0 } ?? "alice"
     let visits = try session.withData { data in
-        guard data.user == "alice" else { throw CLIError("the session lost its user") }
+        if data.visits == 0 { data.user = user }
+        guard data.user == user else { throw CLIError("the session lost its user") }
         data.visits += 1
         return data.visits
     }
@@ -299,21 +322,30 @@ let sessionBenchHandler: Handler = { _, context in
 /// One store behind the session middleware in an in-process runtime, with a one-cookie browser and its floor.
 final class SessionBenchSubject {
     static let visitsHeader = HTTPField.Name("X-Visits")!
+    static let browserHeader = HTTPField.Name("X-Browser")!
     static let cookieName = "session"
 
     let name: String
     let floor: any SessionBenchFloor
     let target: Double?
     let runtime: EdgeRuntime
-    /// `session=<value>` as the browser holds it (the wire form), sent back as it is.
-    private var cookiePair: String?
-    /// The cookie value (the wire form).
-    var cookie: String? { cookiePair.map { String($0.utf8.dropFirst(Self.cookieName.utf8.count + 1))! } }
-    private var visits = 0
+    /// Per browser: `session=<value>` as the browser holds it (the wire form), sent back as it is.
+    private var cookiePairs: [String?]
+    /// Per browser: the visits counted so far.
+    private var visits: [Int]
+    /// The browser that sends the next request.
+    private var nextBrowser = 0
+    /// The cookie values (the wire form) the browsers hold.
+    var cookies: [String] {
+        cookiePairs.compactMap { $0.map { String($0.utf8.dropFirst(Self.cookieName.utf8.count + 1))! } }
+    }
 
     init(
-        name: String, store: any SessionStore, floor: any SessionBenchFloor, target: Double? = nil, env: Env = Env()
+        name: String, store: any SessionStore, floor: any SessionBenchFloor, target: Double? = nil, env: Env = Env(),
+        browsers: Int
     ) {
+        cookiePairs = Array(repeating: nil, count: browsers)
+        visits = Array(repeating: 0, count: browsers)
         self.name = name
         self.floor = floor
         self.target = target
@@ -322,14 +354,20 @@ final class SessionBenchSubject {
         runtime = EdgeRuntime(env: env, middleware: [try! session(options)], handler: sessionBenchHandler)
     }
 
-    /// Microseconds per request over `count` requests, each sending the cookie the previous one set.
+    /// Microseconds per request over `count` requests from the browsers in turn, each sending the cookie its
+    /// previous request got.
     func requests(_ count: Int) async throws -> Double {
         let result = try await SessionBenchFormat.microsecondsPerIteration(count) {
-            var headers = HTTPFields()
+            let browser = nextBrowser
+            nextBrowser = browser + 1 == cookiePairs.count ? 0 : browser + 1
+            var request = SessionBenchFormat.request
             // Appended, not set through the subscript, which splits a Cookie value at "; " (a cost of the
             // client, not of the server).
-            if let cookiePair { headers.append(HTTPField(name: .cookie, value: cookiePair)) }
-            let response = await runtime.handle(Request("/", headers: headers))
+            if let pair = cookiePairs[browser] { request.headers.append(HTTPField(name: .cookie, value: pair)) }
+            if cookiePairs.count > 1 {
+                request.headers.append(HTTPField(name: Self.browserHeader, value: String(browser)))
+            }
+            let response = await runtime.handle(request)
             // The fields are read in one pass: the subscript by name joins every value of the name into a new string.
             var setCookie: String?
             var visitsSeen: Int?
@@ -343,10 +381,11 @@ final class SessionBenchSubject {
             guard response.status == .ok, let setCookie else {
                 throw CLIError("the \(name) store answered \(response.status) without a session cookie")
             }
-            cookiePair = Self.pair(ofSetCookie: setCookie)
-            visits += 1
-            guard visitsSeen == visits else {
-                throw CLIError("the \(name) store lost visits: expected \(visits), got \(response.headers)")
+            cookiePairs[browser] = Self.pair(ofSetCookie: setCookie)
+            visits[browser] += 1
+            guard visitsSeen == visits[browser] else {
+                throw CLIError(
+                    "the \(name) store lost visits: expected \(visits[browser]), got \(response.headers)")
             }
         }
         return result
@@ -374,8 +413,9 @@ struct RuntimeAlone {
 
     func requests(_ count: Int) async throws -> Double {
         try await SessionBenchFormat.microsecondsPerIteration(count) {
-            let response = await runtime.handle(
-                Request("/", headers: HTTPFields([HTTPField(name: .cookie, value: cookie)])))
+            var request = SessionBenchFormat.request
+            request.headers.append(HTTPField(name: .cookie, value: cookie))
+            let response = await runtime.handle(request)
             guard response.status == .ok else { throw CLIError("the bare runtime answered \(response.status)") }
         }
     }
@@ -406,6 +446,10 @@ final class SessionBenchJSON {
 
 /// What the floors share: hattip's expiry `E`, the clock, and the split at the first `.`.
 enum SessionBenchFormat {
+    /// `GET /` without headers, made once: each request adds its cookie, as a browser sends the same page request
+    /// with the cookie of the moment.
+    static let request = Request("/")
+
     /// `E`: milliseconds since the epoch as minimal little-endian bytes, base64url.
     static func expiry(_ milliseconds: Int64) -> String {
         var n = UInt64(milliseconds)
