@@ -80,27 +80,26 @@ import Testing
         }
     }
 
-    @Test func contextJoinsCookieHeadersFirstWins() {
+    /// A context for a request with these `Cookie` header fields, in order.
+    static func context(cookieHeaders: String...) -> Context {
         var headers = HTTPFields()
-        headers.append(HTTPField(name: .cookie, value: "a=1; b=2"))
-        headers.append(HTTPField(name: .cookie, value: "b=3; c=%20x"))
-        let request = Request(method: .get, "/", headers: headers)
-        let context = Context(platform: Platform(env: Env()), request: request)
+        for value in cookieHeaders { headers.append(HTTPField(name: .cookie, value: value)) }
+        return Context(platform: Platform(env: Env()), request: Request(method: .get, "/", headers: headers))
+    }
+
+    @Test func contextJoinsCookieHeadersFirstWins() {
+        let context = Self.context(cookieHeaders: "a=1; b=2", "b=3; c=%20x")
         #expect(context.cookies == ["a": "1", "b": "2", "c": " x"])
         #expect(Context(platform: Platform(env: Env()), request: Request(method: .get, "/")).cookies.isEmpty)
     }
 
     @Test func contextLooksOneCookieUpFirstWinsBeforeAndAfterTheFullParse() {
-        var headers = HTTPFields()
-        headers.append(HTTPField(name: .cookie, value: "a=1; b=2"))
-        headers.append(HTTPField(name: .cookie, value: "b=3; c=%20x; a=4"))
-        let request = Request(method: .get, "/", headers: headers)
-        let lookedUp = Context(platform: Platform(env: Env()), request: request)
+        let lookedUp = Self.context(cookieHeaders: "a=1; b=2", "b=3; c=%20x; a=4")
         #expect(lookedUp.cookie("b") == "2")
         #expect(lookedUp.cookie("c") == " x")
         #expect(lookedUp.cookie("a") == "1")
         #expect(lookedUp.cookie("d") == nil)
-        let parsed = Context(platform: Platform(env: Env()), request: request)
+        let parsed = Self.context(cookieHeaders: "a=1; b=2", "b=3; c=%20x; a=4")
         #expect(parsed.cookies.count == 3)
         for name in ["a", "b", "c", "d"] { #expect(parsed.cookie(name) == lookedUp.cookie(name)) }
     }

@@ -116,24 +116,29 @@ public final class Context: Sendable {
     }
 
     /// Creates a context. Runtimes make these; tests may too.
-    public init(
+    public convenience init(
         platform: Platform, request: Request, clientIP: String = "127.0.0.1", clock: any KVClock = SystemClock(),
         logger: Logger = Logger(label: "edge"), background: BackgroundWork = BackgroundWork()
     ) {
-        self.platform = platform
-        self.clientIP = clientIP
-        self.clock = clock
-        self.logger = logger
-        backgroundParent = nil
-        headers = request.headers
-        state.withLock { $0.background = background }
+        self.init(
+            platform: platform, request: request, clientIP: clientIP, clock: clock, logger: logger,
+            backgroundParent: nil, background: background)
     }
 
     /// A runtime's context: `waitUntil` work is tracked under `backgroundParent` and held back until
     /// ``releaseBackgroundWork()``; the tracker is only made when a handler calls `waitUntil`.
-    init(
+    convenience init(
         platform: Platform, request: Request, clientIP: String, clock: any KVClock, logger: Logger,
         backgroundParent: BackgroundWork
+    ) {
+        self.init(
+            platform: platform, request: request, clientIP: clientIP, clock: clock, logger: logger,
+            backgroundParent: backgroundParent, background: nil)
+    }
+
+    private init(
+        platform: Platform, request: Request, clientIP: String, clock: any KVClock, logger: Logger,
+        backgroundParent: BackgroundWork?, background: BackgroundWork?
     ) {
         self.platform = platform
         self.clientIP = clientIP
@@ -141,7 +146,11 @@ public final class Context: Sendable {
         self.logger = logger
         self.backgroundParent = backgroundParent
         headers = request.headers
-        state.withLock { $0.backgroundReleased = false }
+        state.withLock { state in
+            state.background = background
+            // A tracker given at creation starts work at once; one made on first use holds it back.
+            state.backgroundReleased = background != nil
+        }
     }
 
     /// The env: KV namespaces and vars.
