@@ -1,3 +1,4 @@
+import EdgeKV
 import Foundation
 
 /// How one fixture went.
@@ -71,7 +72,7 @@ public struct ReplaySummary: Sendable {
             return out
         }
         func seconds(_ d: Duration) -> String {
-            String(format: "%.3f", Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18)
+            String(format: "%.3f", d.inSeconds)
         }
         let total = results.reduce(Duration.zero) { $0 + $1.duration }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"

@@ -64,12 +64,11 @@ struct APIBenchReport {
         let client: [Double]
         let curl: [Double]
 
-        static func median(_ xs: [Double]) -> Double { xs.sorted()[xs.count / 2] }
-        var clientRate: Double { Double(count) / Self.median(client) }
-        var curlRate: Double { Double(count) / Self.median(curl) }
+        var clientRate: Double { Double(count) / median(client) }
+        var curlRate: Double { Double(count) / median(curl) }
         /// The median over rounds of client/curl requests per second within a round, so that load on the machine
         /// that comes and goes weighs on both sides of a ratio alike.
-        var ratio: Double { Self.median(zip(curl, client).map { $0 / $1 }) }
+        var ratio: Double { median(zip(curl, client).map { $0 / $1 }) }
     }
 
     let requests: Int
@@ -259,8 +258,7 @@ struct APIBenchRunner {
     }
 
     static func seconds(since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        (ContinuousClock.now - start).inSeconds
     }
 }
 
@@ -363,7 +361,6 @@ struct CurlTool {
             throw CLIError(
                 "\(path) \(arguments.joined(separator: " ")) exited with status \(process.terminationStatus)")
         }
-        let elapsed = end - start
-        return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+        return (end - start).inSeconds
     }
 }

@@ -7,3 +7,8 @@ struct BenchCommand: AsyncParsableCommand {
         subcommands: [KVBench.self, SessionBench.self, APIBench.self]
     )
 }
+
+/// The median of a benchmark's rounds (the upper middle one for an even count); `values` must not be empty.
+func median(_ values: [Double]) -> Double {
+    values.sorted()[values.count / 2]
+}

@@ -49,10 +49,7 @@ struct KVBench: AsyncParsableCommand {
 struct Rate {
     let opsPerSecond: Double
 
-    static func median(_ rates: [Double]) -> Rate {
-        let sorted = rates.sorted()
-        return Rate(opsPerSecond: sorted[sorted.count / 2])
-    }
+    static func median(_ rates: [Double]) -> Rate { Rate(opsPerSecond: edgekv.median(rates)) }
 }
 
 struct KVBenchReport {
@@ -235,8 +232,7 @@ struct KVBenchRunner {
     static func measure(_ ops: Int, _ body: () async throws -> Void) async rethrows -> Double {
         let clock = ContinuousClock()
         let elapsed = try await clock.measure { try await body() }
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return Double(ops) / seconds
+        return Double(ops) / elapsed.inSeconds
     }
 
     static func gets(_ kv: any KVNamespace, ops: Int, keys: Int, seed: UInt64) async throws -> Double {
@@ -419,7 +415,6 @@ final class RawSQLite {
     }
 
     static func rate(_ ops: Int, since start: ContinuousClock.Instant) -> Double {
-        let elapsed = ContinuousClock.now - start
-        return Double(ops) / (Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18)
+        Double(ops) / (ContinuousClock.now - start).inSeconds
     }
 }

@@ -290,18 +290,14 @@ struct SessionBenchRunner {
             return .measured(
                 SessionBenchReport.Figure(
                     name: name, floorDescription: subject.floor.description,
-                    costMicroseconds: Self.median(costs[name]!), floorMicroseconds: Self.median(floors[name]!),
+                    costMicroseconds: median(costs[name]!), floorMicroseconds: median(floors[name]!),
                     target: subject.target))
         }
         return SessionBenchReport(
-            outcomes: outcomes, runtimeMicroseconds: Self.median(alone), rounds: rounds, requests: requests,
+            outcomes: outcomes, runtimeMicroseconds: median(alone), rounds: rounds, requests: requests,
             slice: slice, browsers: browsers)
     }
 
-    static func median(_ values: [Double]) -> Double {
-        let sorted = values.sorted()
-        return sorted[sorted.count / 2]
-    }
 }
 
 /// The handler every store runs behind: reads the session, checks its user and counts the visit. With several
@@ -475,9 +471,7 @@ enum SessionBenchFormat {
     static func microsecondsPerIteration(_ count: Int, _ body: () async throws -> Void) async rethrows -> Double {
         let start = ContinuousClock.now
         for _ in 0..<count { try await body() }
-        let elapsed = ContinuousClock.now - start
-        let seconds = Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
-        return seconds * 1e6 / Double(count)
+        return (ContinuousClock.now - start).inSeconds * 1e6 / Double(count)
     }
 }
 

@@ -126,7 +126,7 @@ final class SyncMeter: Sendable {
             guard now - s.lastDraw > .milliseconds(200) else { return }
             s.lastDraw = now
             s.drawn = true
-            let elapsed = max(Self.seconds(now - start), 0.001)
+            let elapsed = max((now - start).inSeconds, 0.001)
             let rate = Double(s.keys) / elapsed
             let eta = rate > 0 ? Int(Double(max(total - s.keys, 0)) / rate) : 0
             let line =
@@ -138,10 +138,6 @@ final class SyncMeter: Sendable {
 
     func finish() {
         if state.withLock({ $0.drawn }) { FileHandle.standardError.write(Data("\n".utf8)) }
-    }
-
-    static func seconds(_ d: Duration) -> Double {
-        Double(d.components.seconds) + Double(d.components.attoseconds) / 1e18
     }
 
     static func size(_ bytes: Int) -> String {
