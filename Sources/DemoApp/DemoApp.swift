@@ -67,7 +67,7 @@ public final class DemoApp: Sendable {
         let session = try context.session(SessionData.self)
         switch (request.method, request.path) {
         case (.get, "/"):
-            session.withData { $0.visits += 1 }
+            session.withData { $0.visits = $0.visits.incrementedSaturating }
             return try Response.json(["visits": session.data.visits])
         case (.post, "/login"):
             struct Login: Decodable { var user: String }
@@ -175,17 +175,20 @@ public final class DemoApp: Sendable {
             )
         }
         var options = SessionOptions(store: store, defaultData: SessionData())
-        options.maxAge = try seconds(env, "SESSION_MAX_AGE", minimum: 1) ?? 3600
-        options.rolling = try seconds(env, "SESSION_ROLLING", minimum: 0).map(RollingExpiry.init)
+        options.maxAge = try seconds(env, "SESSION_MAX_AGE", in: 1...SessionOptions<SessionData>.maxAgeLimit) ?? 3600
+        options.rolling = try seconds(env, "SESSION_ROLLING", in: 0...SessionOptions<SessionData>.maxAgeLimit)
+            .map(RollingExpiry.init)
         return options
     }
 
-    func seconds(_ env: Env, _ name: String, minimum: Int) throws -> Int? {
+    func seconds(_ env: Env, _ name: String, in range: ClosedRange<Int>) throws -> Int? {
         guard let text = env.string(name), !text.isEmpty else { return nil }
-        guard let value = Int(text), value >= minimum else {
+        guard let value = Int(text), range.contains(value) else {
             throw ConfigurationError(
                 variable: name,
-                description: "\(name) must be a whole number of seconds ≥ \(minimum), got \(String(reflecting: text))")
+                description:
+                    "\(name) must be a whole number of seconds from \(range.lowerBound) to \(range.upperBound) "
+                    + "(400 days), got \(String(reflecting: text))")
         }
         return value
     }

@@ -2,6 +2,7 @@ import Edge
 import Foundation
 import HTTPTypes
 import Hummingbird
+import HummingbirdCore
 import Logging
 import NIOCore
 import ServiceLifecycle
@@ -9,7 +10,35 @@ import UnixSignals
 
 /// Serves an ``EdgeRuntime`` over HTTP/1.1 with Hummingbird: request and response bodies stream both ways,
 /// every request is logged, and a graceful shutdown lets in-flight requests finish and awaits `waitUntil` work.
+///
+/// Every connection is bounded by ``Timeouts``: an idle keep-alive connection closes, a request head or body that
+/// stalls is answered 408 and closed, a response that leaves the body unread (a 413 on a declared
+/// `Content-Length`, a 401) closes the connection without reading the rest, and a shutdown waits a bounded time.
+/// `HEAD` runs the `GET` route and sends its headers only.
 public struct EdgeServer: Sendable {
+    /// How long a connection may hold the server's attention without progress.
+    public struct Timeouts: Sendable, Hashable {
+        /// A keep-alive connection with no request in flight closes after this long (default 30 s).
+        public var idle: Duration
+        /// From the first byte of a request to the end of its head (default 10 s); past it, 408 and close.
+        public var requestHead: Duration
+        /// The longest pause while a request body streams in (default 30 s); past it, 408 and close.
+        public var body: Duration
+        /// On shutdown, how long requests in flight may take before their connections close (default 5 s).
+        public var shutdown: Duration
+
+        /// Creates timeouts; the defaults suit a dev server.
+        public init(
+            idle: Duration = .seconds(30), requestHead: Duration = .seconds(10), body: Duration = .seconds(30),
+            shutdown: Duration = .seconds(5)
+        ) {
+            self.idle = idle
+            self.requestHead = requestHead
+            self.body = body
+            self.shutdown = shutdown
+        }
+    }
+
     /// Where and how to listen.
     public struct Configuration: Sendable {
         /// The address to bind (default 127.0.0.1).
@@ -20,16 +49,23 @@ public struct EdgeServer: Sendable {
         public var serverName: String?
         /// The logger for the access log and server events.
         public var logger: Logger
+        /// The connection timeouts.
+        public var timeouts: Timeouts
+        /// The largest request head (request line and headers) accepted, in bytes (default 64 KiB); a larger one is
+        /// answered 400 and closed.
+        public var maxHeadBytes: Int
 
         /// Creates a configuration.
         public init(
             host: String = "127.0.0.1", port: Int = 8787, serverName: String? = nil,
-            logger: Logger = Logger(label: "edgekv.http")
+            logger: Logger = Logger(label: "edgekv.http"), timeouts: Timeouts = Timeouts(), maxHeadBytes: Int = 64 * 1024
         ) {
             self.host = host
             self.port = port
             self.serverName = serverName
             self.logger = logger
+            self.timeouts = timeouts
+            self.maxHeadBytes = maxHeadBytes
         }
     }
 
@@ -45,8 +81,15 @@ public struct EdgeServer: Sendable {
     }
 
     func application(onRunning: @escaping @Sendable (Int) async -> Void) -> some ApplicationProtocol {
-        Application(
+        let timeouts = configuration.timeouts
+        let maxHead = configuration.maxHeadBytes
+        let decoder = HTTP1Channel.Configuration.DecoderConfiguration(
+            maxHeaderFieldSize: maxHead, maxHeaderListSize: maxHead, maxHeaderFieldCount: 500)
+        return Application(
             responder: EdgeResponder(runtime: runtime, logger: configuration.logger),
+            server: HTTPServerBuilder { responder in
+                GuardedHTTP1Channel(responder: responder, timeouts: timeouts, decoder: decoder)
+            },
             configuration: ApplicationConfiguration(
                 address: .hostname(configuration.host, port: configuration.port), serverName: configuration.serverName),
             onServerRunning: { channel in await onRunning(channel.localAddress?.port ?? 0) },
@@ -60,7 +103,8 @@ public struct EdgeServer: Sendable {
         let app = application(onRunning: onRunning)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: configuration.logger))
+                services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: configuration.logger)
+                .boundedShutdown(configuration.timeouts))
         try await group.run()
         await runtime.shutdown()
     }
@@ -72,7 +116,8 @@ public struct EdgeServer: Sendable {
         let app = application { port in continuation.yield(port) }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [app], gracefulShutdownSignals: [], logger: configuration.logger))
+                services: [app], gracefulShutdownSignals: [], logger: configuration.logger)
+                .boundedShutdown(configuration.timeouts))
         let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         let port = await withTaskCancellationHandler {
@@ -127,6 +172,16 @@ public struct RunningEdgeServer: Sendable {
     }
 }
 
+extension ServiceGroupConfiguration {
+    /// A backstop behind the per-connection shutdown grace: the group cancels the server if draining takes longer.
+    func boundedShutdown(_ timeouts: EdgeServer.Timeouts) -> Self {
+        var configuration = self
+        configuration.maximumGracefulShutdownDuration = timeouts.shutdown + .seconds(2)
+        configuration.maximumCancellationDuration = .seconds(2)
+        return configuration
+    }
+}
+
 /// The server could not start.
 public struct EdgeServerError: Error, Sendable, CustomStringConvertible {
     /// What went wrong.
@@ -154,8 +209,18 @@ struct EdgeResponder: HTTPResponder {
         let start = ContinuousClock.now
         let body = request.body
         let chunks = ByteStream(RequestChunks(body: body))
-        let edgeRequest = Edge.Request(head: request.head, body: .stream(chunks))
-        let response = await runtime.handle(edgeRequest, clientIP: context.remoteAddress)
+        // HEAD is GET without the body (RFC 9110 §9.3.2): the handler sees GET, the client gets the headers.
+        let isHead = request.head.method == .head
+        var head = request.head
+        if isHead { head.method = .get }
+        let edgeRequest = Edge.Request(head: head, body: .stream(chunks))
+        var response = await runtime.handle(edgeRequest, clientIP: context.remoteAddress)
+        if isHead {
+            if let bytes = response.body.bufferedBytes, response.headers[.contentLength] == nil {
+                response.headers[.contentLength] = String(bytes.count)
+            }
+            response.body = .empty
+        }
         let elapsed = ContinuousClock.now - start
         logger.info(
             "\(request.method) \(request.uri.path) \(response.status.code)",

@@ -13,8 +13,7 @@ public protocol KVClock: Sendable {
 extension KVClock {
     /// Whole seconds since the UNIX epoch (rounded down).
     public func nowSeconds() -> Int64 {
-        let ms = nowMilliseconds()
-        return ms >= 0 ? ms / 1000 : (ms - 999) / 1000
+        Int64.floorSeconds(milliseconds: nowMilliseconds())
     }
 }
 
@@ -36,7 +35,7 @@ public final class ManualClock: KVClock {
     private let ms: Mutex<Int64>
 
     /// Creates a clock standing at `seconds` since the epoch.
-    public init(seconds: Int64) { ms = Mutex(seconds * 1000) }
+    public init(seconds: Int64) { ms = Mutex(Int64.milliseconds(seconds: seconds)) }
 
     /// Creates a clock standing at `milliseconds` since the epoch.
     public init(milliseconds: Int64) { ms = Mutex(milliseconds) }
@@ -44,12 +43,12 @@ public final class ManualClock: KVClock {
     /// The current reading in milliseconds.
     public func nowMilliseconds() -> Int64 { ms.withLock { $0 } }
 
-    /// Moves the clock forward (or back, with a negative value) by whole seconds.
-    public func advance(seconds: Int64) { ms.withLock { $0 += seconds * 1000 } }
+    /// Moves the clock forward (or back, with a negative value) by whole seconds, stopping at the ends of `Int64`.
+    public func advance(seconds: Int64) { ms.withLock { $0 = $0.saturatingAdd(Int64.milliseconds(seconds: seconds)) } }
 
     /// Moves the clock by milliseconds.
-    public func advance(milliseconds: Int64) { ms.withLock { $0 += milliseconds } }
+    public func advance(milliseconds: Int64) { ms.withLock { $0 = $0.saturatingAdd(milliseconds) } }
 
     /// Sets the clock to `seconds` since the epoch.
-    public func set(seconds: Int64) { ms.withLock { $0 = seconds * 1000 } }
+    public func set(seconds: Int64) { ms.withLock { $0 = Int64.milliseconds(seconds: seconds) } }
 }

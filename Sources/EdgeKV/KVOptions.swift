@@ -144,13 +144,8 @@ public struct KVWrite: Sendable, Hashable {
     /// The absolute expiry in milliseconds for a write made at `nowMilliseconds`, or nil for no expiry.
     /// (Saturating: an absurdly far expiry means "never" rather than an overflow.)
     public func expirationMilliseconds(at nowMilliseconds: Int64) -> Int64? {
-        func saturating(_ r: (partialValue: Int64, overflow: Bool)) -> Int64 { r.overflow ? .max : r.partialValue }
-        if let expirationTtl {
-            return saturating(
-                nowMilliseconds.addingReportingOverflow(saturating(expirationTtl.multipliedReportingOverflow(by: 1000)))
-            )
-        }
-        if let expiration { return saturating(expiration.multipliedReportingOverflow(by: 1000)) }
+        if let expirationTtl { return nowMilliseconds.saturatingAdd(Int64.milliseconds(seconds: expirationTtl)) }
+        if let expiration { return Int64.milliseconds(seconds: expiration) }
         return nil
     }
 }

@@ -78,8 +78,10 @@ public struct KVAPI: Sendable {
         let email = request.headers[HTTPField.Name("X-Auth-Email")!]
         let key = request.headers[HTTPField.Name("X-Auth-Key")!]
         if let token = configuration.token, let authorization {
-            let prefix = "Bearer "
-            if authorization.hasPrefix(prefix), constantTimeEqual(String(authorization.dropFirst(prefix.count)), token)
+            // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are `Bearer`.
+            let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
+            if parts.count == 2, parts[0].lowercased() == "bearer",
+                constantTimeEqual(String(parts[1].drop(while: { $0 == " " })), token)
             {
                 return
             }

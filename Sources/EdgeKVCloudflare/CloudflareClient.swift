@@ -130,12 +130,19 @@ public final class CloudflareClient: Sendable {
     /// date); zero or negative for a date already past; nil when absent or not a delay.
     static func retryAfter(_ headers: [String: String], now: Date = Date()) -> Duration? {
         if let ms = headers["retry-after-ms"].flatMap(Double.init), ms.isFinite {
-            return .milliseconds(ms)
+            return clamped(milliseconds: ms)
         }
         guard let value = headers["retry-after"] else { return nil }
-        if let seconds = Double(value), seconds.isFinite { return .milliseconds(seconds * 1000) }
-        if let date = HTTPDateParser.parse(value) { return .milliseconds(date.timeIntervalSince(now) * 1000) }
+        if let seconds = Double(value), seconds.isFinite { return clamped(milliseconds: seconds * 1000) }
+        if let date = HTTPDateParser.parse(value) { return clamped(milliseconds: date.timeIntervalSince(now) * 1000) }
         return nil
+    }
+
+    /// A server-sent delay as a `Duration`, held within ±1 year: `Duration.milliseconds` traps on a value such as
+    /// `1e300`, and the retry policy caps any delay far below a year anyway.
+    static func clamped(milliseconds: Double) -> Duration {
+        let year = 365.0 * 86_400_000
+        return .milliseconds(min(max(milliseconds, -year), year))
     }
 
     /// ``apiError(_:attempts:)`` with the credentials' secrets blanked out of the message: a proxy that echoes the

@@ -59,7 +59,7 @@ public struct SQLiteKVNamespace: KVNamespace {
         return KVEntry(value: s.bytes(0), metadata: metadata, expiration: expiration.map(Self.seconds))
     }
 
-    static func seconds(_ ms: Int64) -> Int64 { ms >= 0 ? ms / 1000 : (ms - 999) / 1000 }
+    static func seconds(_ ms: Int64) -> Int64 { Int64.floorSeconds(milliseconds: ms) }
 
     /// Stores a write; creates the namespace (titled by its id) when it does not exist yet.
     public func writeEntry(_ key: String, _ write: KVWrite) async throws {

@@ -358,3 +358,62 @@ enum ResponseParser {
         return nil
     }
 }
+
+/// One connection held open by the test, for clients that misbehave on purpose: send half a head, stall a body, sit
+/// idle. Every call blocks on a thread of its own.
+public final class RawHTTPConnection: Sendable {
+    let socket: Socket
+
+    /// Connects to `host:port`; a single read or write gives up after `timeout`.
+    public init(host: String = "127.0.0.1", port: Int, timeout: Duration = .seconds(30)) async throws {
+        socket = try await HTTPTestClient.onThread { try Socket.connect(host: host, port: port, timeout: timeout) }
+    }
+
+    deinit { socket.close() }
+
+    /// Sends bytes as given.
+    public func send(_ bytes: [UInt8]) async throws {
+        let socket = self.socket
+        try await HTTPTestClient.onThread { try socket.write([bytes]) }
+    }
+
+    /// Sends text as given.
+    public func send(_ text: String) async throws { try await send(Array(text.utf8)) }
+
+    /// Reads one response.
+    public func readResponse(isHead: Bool = false) async throws -> HTTPTestResponse {
+        let socket = self.socket
+        return try await HTTPTestClient.onThread { try socket.readResponse(isHead: isHead) }
+    }
+
+    /// Reads until the server closes the connection (end of stream or reset) and returns what arrived; throws when
+    /// it is still open after the socket's timeout.
+    public func readUntilClosed() async throws -> [UInt8] {
+        let socket = self.socket
+        return try await HTTPTestClient.onThread { try socket.readUntilClosed() }
+    }
+
+    /// Closes the connection from this side.
+    public func close() { socket.shutdown() }
+}
+
+extension Socket {
+    func readUntilClosed() throws -> [UInt8] {
+        var received: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 64 * 1024)
+        while true {
+            let n = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            if n > 0 {
+                received += chunk[0..<n]
+                continue
+            }
+            if n == 0 { return received }
+            switch errno {
+            case EINTR: continue
+            case ECONNRESET: return received
+            case EAGAIN, EWOULDBLOCK: throw HTTPTestClientError("the connection is still open")
+            default: throw HTTPTestClientError("read failed: \(String(cString: strerror(errno)))")
+            }
+        }
+    }
+}

@@ -79,10 +79,20 @@ public struct Request: Sendable {
         head.scheme == "https" || headers[Self.forwardedProto]?.lowercased() == "https"
     }
 
+    /// The `Content-Length` the client declared, when it is a valid one.
+    public var declaredContentLength: Int? {
+        guard let text = headers[.contentLength], !text.isEmpty, text.utf8.allSatisfy({ $0 >= 48 && $0 <= 57 }) else {
+            return nil
+        }
+        return Int(text) ?? .max  // more digits than an Int holds is still "too large"
+    }
+
     /// The body's bytes.
-    /// - Throws: ``BodyTooLargeError`` past `limit`.
+    /// - Throws: ``BodyTooLargeError`` past `limit` — before reading anything when the declared `Content-Length` is
+    ///   already over it.
     public func bytes(limit: Int = 32 * 1024 * 1024) async throws -> [UInt8] {
-        try await body.collect(upTo: limit)
+        if let declared = declaredContentLength, declared > limit { throw BodyTooLargeError(limit: limit) }
+        return try await body.collect(upTo: limit)
     }
 
     /// The body as UTF-8 text.

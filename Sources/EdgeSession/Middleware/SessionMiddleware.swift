@@ -52,13 +52,16 @@ public struct SessionMiddleware<Data: Codable & Sendable>: Middleware {
         processor: @escaping @Sendable (Self, Request, Context, Handler) async throws -> Response
     ) throws {
         self.processor = processor
-        guard options.maxAge >= 1 else {
-            throw SessionError(.invalidConfiguration, "session maxAge must be at least 1 second, got \(options.maxAge)")
-        }
-        if let rolling = options.rolling, rolling.minimumInterval < 0 {
+        let limit = SessionOptions<Data>.maxAgeLimit
+        guard (1...limit).contains(options.maxAge) else {
             throw SessionError(
                 .invalidConfiguration,
-                "the rolling expiry interval must be 0 seconds or more, got \(rolling.minimumInterval)")
+                "session maxAge must be from 1 to \(limit) seconds (400 days), got \(options.maxAge)")
+        }
+        if let rolling = options.rolling, !(0...limit).contains(rolling.minimumInterval) {
+            throw SessionError(
+                .invalidConfiguration,
+                "the rolling expiry interval must be from 0 to \(limit) seconds (400 days), got \(rolling.minimumInterval)")
         }
         do {
             var cookie = options.cookieOptions
@@ -205,8 +208,9 @@ public struct SessionMiddleware<Data: Codable & Sendable>: Middleware {
         // A store that cannot tell when the session was saved (unsigned cookies) re-sends it every time; that costs
         // no store write.
         guard let expiresAt = loaded.expiresAt else { return true }
-        let savedAt = expiresAt - Int64(options.maxAge) * 1000
-        return now - savedAt >= Int64(rolling.minimumInterval) * 1000
+        // The expiry comes from the store: saturate rather than trap on a value nobody saved.
+        let savedAt = expiresAt.saturatingSubtract(Int64.milliseconds(seconds: options.maxAge))
+        return now.saturatingSubtract(savedAt) >= Int64.milliseconds(seconds: rolling.minimumInterval)
     }
 
     @usableFromInline

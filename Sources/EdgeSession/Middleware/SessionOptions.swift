@@ -65,8 +65,12 @@ public struct SessionOptions<Data: Codable & Sendable>: Sendable {
     /// Adds `Secure` when the request came over HTTPS (``Request/isSecure``), even if `cookieOptions.secure` is
     /// false. Default true.
     public var secureWhenRequestIsSecure: Bool
-    /// The session's lifetime in seconds (default 3600): the cookie's `Max-Age` and the stored expiry. At least 1.
+    /// The session's lifetime in seconds (default 3600): the cookie's `Max-Age` and the stored expiry. From 1 to
+    /// ``maxAgeLimit``.
     public var maxAge: Int
+    /// The longest ``maxAge`` and rolling interval accepted: 400 days, the cap browsers put on a cookie's `Max-Age`
+    /// (RFC 6265bis), so a longer session could never be presented anyway.
+    public static var maxAgeLimit: Int { 400 * 86_400 }
     /// Rolling expiry; nil (the default) keeps an unchanged session's expiry where its last save put it.
     public var rolling: RollingExpiry?
     /// Reads the session id (cookie value) from the request; default: the cookie named ``cookieName``.

@@ -44,7 +44,7 @@ public struct RedisSessionStore: SessionStore {
     /// - Throws: ``RedisError``.
     public func save(_ id: String?, _ data: String, maxAge: Int, context: Context) async throws -> String {
         let key = id ?? SessionID.generate()
-        let expiresAt = context.clock.nowMilliseconds() + Int64(maxAge) * 1000
+        let expiresAt = context.clock.nowMilliseconds().saturatingAdd(Int64.milliseconds(seconds: maxAge))
         try await client.set(keyPrefix + key, Array("\(expiresAt).\(data)".utf8), expiresInSeconds: max(1, maxAge))
         return key
     }

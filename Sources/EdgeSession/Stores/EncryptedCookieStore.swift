@@ -71,7 +71,7 @@ public struct EncryptedCookieStore: SessionStore {
     /// Encrypts `E "." data` with the first key and a random IV, `E` being now + `maxAge` on the context clock.
     public func save(_ id: String?, _ data: String, maxAge: Int, context: Context) async throws -> String {
         try seal(
-            data, expiresAt: context.clock.nowMilliseconds() + Int64(maxAge) * 1000,
+            data, expiresAt: context.clock.nowMilliseconds().saturatingAdd(Int64.milliseconds(seconds: maxAge)),
             iv: secureRandomBytes(Self.ivByteCount))
     }
 

@@ -56,7 +56,7 @@ public struct KvSessionStore: SessionStore {
     public func save(_ id: String?, _ data: String, maxAge: Int, context: Context) async throws -> String {
         let namespace = try await getStore(context)
         let key = id ?? SessionID.generate()
-        let expiresAt = context.clock.nowMilliseconds() + Int64(maxAge) * 1000
+        let expiresAt = context.clock.nowMilliseconds().saturatingAdd(Int64.milliseconds(seconds: maxAge))
         let options = KVPutOptions(
             expirationTtl: max(Int64(maxAge), KVLimits.minExpirationTtl),
             metadata: .object([Self.expiresAtField: .int(expiresAt)]))

@@ -94,7 +94,7 @@ public struct SignedCookieStore: SessionStore {
 
     /// Signs `E "." data` with the first key, `E` being now + `maxAge` on the context clock.
     public func save(_ id: String?, _ data: String, maxAge: Int, context: Context) async throws -> String {
-        sign(data, expiresAt: context.clock.nowMilliseconds() + Int64(maxAge) * 1000)
+        sign(data, expiresAt: context.clock.nowMilliseconds().saturatingAdd(Int64.milliseconds(seconds: maxAge)))
     }
 
     /// Nothing to delete: the middleware clears the cookie.

@@ -47,7 +47,7 @@ public final class UnsafeMemoryStore: SessionStore {
         let now = context.clock.nowMilliseconds()
         let key = id ?? SessionID.generate()
         state.withLock { state in
-            state.entries[key] = Entry(data: data, expiresAt: now + Int64(maxAge) * 1000)
+            state.entries[key] = Entry(data: data, expiresAt: now.saturatingAdd(Int64.milliseconds(seconds: maxAge)))
             state.savesSinceSweep += 1
             if state.savesSinceSweep >= 256 {
                 state.savesSinceSweep = 0

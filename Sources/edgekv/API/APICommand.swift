@@ -13,7 +13,12 @@ struct APICommand: AsyncParsableCommand {
             Serves /client/v4/accounts/{account_id}/storage/kv/namespaces… so that the REST client, wrangler \
             (CLOUDFLARE_API_BASE_URL) and the official SDKs (CLOUDFLARE_BASE_URL) work against local state. With \
             --token every request must carry `Authorization: Bearer <token>`; without it any credential is \
-            accepted. Stops on SIGINT or SIGTERM.
+            accepted. The scheme is case-insensitive (`bearer` works). Stops on SIGINT or SIGTERM.
+
+            Limits: a request head is at most 64 KiB; a value write at most 25 MiB plus 64 KiB of multipart framing, \
+            a bulk request at most 100 MB and 10,000 items. A Content-Length over a route's limit is refused with \
+            413 before the body is read, and a request that fails authentication is not read past its head; both \
+            close the connection. Idle, header, body and shutdown timeouts below bound what a client can hold open.
             """)
 
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
@@ -25,6 +30,7 @@ struct APICommand: AsyncParsableCommand {
     var authKey: String?
     @Option(name: .customLong("account-id"), help: "Serve only this account id (default: any).") var accountID: String?
     @OptionGroup var state: StateOptions
+    @OptionGroup(title: "Connection limits") var connection: ServerOptions
 
     func validate() throws {
         if (authEmail == nil) != (authKey == nil) { throw ValidationError("--auth-email and --auth-key go together.") }
@@ -42,7 +48,8 @@ struct APICommand: AsyncParsableCommand {
         logger.logLevel = .notice
         let runtime = EdgeRuntime(logger: logger, handler: api.handler)
         let server = EdgeServer(
-            runtime: runtime, configuration: EdgeServer.Configuration(host: host, port: port, logger: logger))
+            runtime: runtime,
+            configuration: EdgeServer.Configuration(host: host, port: port, logger: logger, timeouts: connection.timeouts))
         let host = host
         let accountID = accountID
         let auth = token != nil || authKey != nil

@@ -22,6 +22,10 @@ struct ServeCommand: AsyncParsableCommand {
             that `edgekv replay` runs; secrets in headers are redacted. With --consistency eventual, KV behaves like \
             production: writes reach other locations after 60 s, reads are cached, one write per second per key; \
             the location comes from the CF-IPCountry or X-EdgeKV-Location header. Stops on SIGINT or SIGTERM.
+
+            Limits: a request head is at most 64 KiB; POST /login reads at most 64 KiB of body (a larger \
+            Content-Length is refused with 413 before the body is read, and the connection closes). Idle, \
+            header, body and shutdown timeouts below bound what a client can hold open.
             """)
 
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
@@ -32,6 +36,7 @@ struct ServeCommand: AsyncParsableCommand {
     @Option(help: ArgumentHelp("Record requests and responses as a fixture.", valueName: "file")) var record: String?
     @Option(help: ArgumentHelp("`strong` (default) or `eventual`.", valueName: "mode")) var consistency = "strong"
     @OptionGroup var state: StateOptions
+    @OptionGroup(title: "Connection limits") var connection: ServerOptions
 
     func validate() throws {
         for v in vars where !v.contains("=") || v.hasPrefix("=") {
@@ -106,7 +111,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let runtime = recorder?.runtime(recording: app) ?? app
         let server = EdgeServer(
-            runtime: runtime, configuration: EdgeServer.Configuration(host: host, port: port, logger: logger))
+            runtime: runtime,
+            configuration: EdgeServer.Configuration(host: host, port: port, logger: logger, timeouts: connection.timeouts))
         let host = host
         let summary =
             "store \(env.string("SESSION_STORE") ?? "kv"), KV \(remote ? "remote" : "local (\(state.persistTo))"), consistency \(consistency)"

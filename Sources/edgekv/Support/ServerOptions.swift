@@ -1,0 +1,38 @@
+import ArgumentParser
+import EdgeHTTP
+
+/// The connection limits `serve` and `api` share.
+struct ServerOptions: ParsableArguments {
+    @Option(
+        name: .customLong("idle-timeout"),
+        help: ArgumentHelp("Close a keep-alive connection idle this many seconds.", valueName: "seconds"))
+    var idleTimeout: Double = 30
+    @Option(
+        name: .customLong("header-timeout"),
+        help: ArgumentHelp("Answer 408 and close when a request head takes longer.", valueName: "seconds"))
+    var headerTimeout: Double = 10
+    @Option(
+        name: .customLong("body-timeout"),
+        help: ArgumentHelp("Answer 408 and close when a request body stalls this long.", valueName: "seconds"))
+    var bodyTimeout: Double = 30
+    @Option(
+        name: .customLong("shutdown-timeout"),
+        help: ArgumentHelp(
+            "On SIGINT/SIGTERM, close connections still busy after this many seconds.", valueName: "seconds"))
+    var shutdownTimeout: Double = 5
+
+    func validate() throws {
+        for (flag, value) in [
+            ("--idle-timeout", idleTimeout), ("--header-timeout", headerTimeout), ("--body-timeout", bodyTimeout),
+            ("--shutdown-timeout", shutdownTimeout),
+        ] where !(value >= 0.05 && value <= 86_400) {
+            throw ValidationError("\(flag) takes seconds from 0.05 to 86400.")
+        }
+    }
+
+    var timeouts: EdgeServer.Timeouts {
+        EdgeServer.Timeouts(
+            idle: .milliseconds(Int64(idleTimeout * 1000)), requestHead: .milliseconds(Int64(headerTimeout * 1000)),
+            body: .milliseconds(Int64(bodyTimeout * 1000)), shutdown: .milliseconds(Int64(shutdownTimeout * 1000)))
+    }
+}

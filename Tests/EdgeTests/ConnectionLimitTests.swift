@@ -1,0 +1,163 @@
+import Edge
+import EdgeHTTP
+import EdgeKVTestSupport
+import Foundation
+import HTTPTypes
+import Testing
+
+/// A hostile or careless client cannot hold a connection, a body or a shutdown open: each case below is a real
+/// socket against an ``EdgeServer`` with short timeouts.
+@Suite("EdgeServer connection limits")
+struct ConnectionLimitTests {
+    static let timeouts = EdgeServer.Timeouts(
+        idle: .milliseconds(600), requestHead: .milliseconds(600), body: .milliseconds(600),
+        shutdown: .milliseconds(800))
+
+    /// A runtime that echoes the body (read with a 1 KiB limit) and answers GET with a fixed text.
+    static let runtime = EdgeRuntime(logger: quietLogger) { request, _ in
+        switch request.method {
+        case .get: return .text("hello")
+        default: return .bytes(try await request.bytes(limit: 1024))
+        }
+    }
+
+    static func withServer<T>(
+        _ timeouts: EdgeServer.Timeouts = timeouts, _ body: (RunningEdgeServer) async throws -> T
+    ) async throws -> T {
+        try await EdgeServer(
+            runtime: runtime,
+            configuration: EdgeServer.Configuration(port: 0, logger: quietLogger, timeouts: timeouts)
+        ).withRunning(body)
+    }
+
+    @Test("an idle keep-alive connection is closed after the idle timeout")
+    func idleConnectionCloses() async throws {
+        try await Self.withServer { server in
+            let idle = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
+            let used = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
+            try await used.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
+            #expect(try await used.readResponse().text == "hello")
+            let start = ContinuousClock.now
+            #expect(try await idle.readUntilClosed().isEmpty)
+            #expect(try await used.readUntilClosed().isEmpty, "kept alive after a response, then idle")
+            #expect(ContinuousClock.now - start < .seconds(8))
+        }
+    }
+
+    @Test("many sockets sending half a request head are answered 408 and closed")
+    func halfHeadsAreClosed() async throws {
+        try await Self.withServer { server in
+            var connections: [RawHTTPConnection] = []
+            for _ in 0..<50 {
+                let c = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
+                try await c.send("GET / HTTP/1.1\r\nHost: exam")
+                connections.append(c)
+            }
+            for c in connections {
+                let text = String(decoding: try await c.readUntilClosed(), as: UTF8.self)
+                #expect(text.hasPrefix("HTTP/1.1 408 "), "got \(text.debugDescription)")
+            }
+            // The server still answers.
+            let ok = try await HTTPTestClient(port: server.port, timeout: .seconds(10)).request("GET", "/")
+            #expect(ok.status == 200)
+        }
+    }
+
+    @Test("a head trickled byte by byte still meets the head deadline")
+    func trickledHeadIsClosed() async throws {
+        try await Self.withServer { server in
+            let c = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
+            let start = ContinuousClock.now
+            var closedEarly = false
+            for byte in Array("GET / HTTP/1.1\r\nX-Slow: aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa".utf8) {
+                do {
+                    try await c.send([byte])
+                } catch {
+                    closedEarly = true
+                    break
+                }
+                try await Task.sleep(for: .milliseconds(50))
+                if ContinuousClock.now - start > .seconds(3) { break }
+            }
+            let text = String(decoding: (try? await c.readUntilClosed()) ?? [], as: UTF8.self)
+            #expect(closedEarly || text.hasPrefix("HTTP/1.1 408 "), "got \(text.debugDescription)")
+        }
+    }
+
+    @Test(
+        "a stalled body is answered 408 and closed",
+        arguments: [
+            "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc",
+            "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
+        ])
+    func stalledBody(request: String) async throws {
+        try await Self.withServer { server in
+            let c = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
+            try await c.send(request)
+            let text = String(decoding: try await c.readUntilClosed(), as: UTF8.self)
+            #expect(text.hasPrefix("HTTP/1.1 408 "), "got \(text.debugDescription)")
+        }
+    }
+
+    @Test("a Content-Length over the route's limit is refused before the body is read, and the connection closes")
+    func earlyContentTooLarge() async throws {
+        // Long timeouts: the 413 must come from the declared length, not from a stalled body.
+        try await Self.withServer(EdgeServer.Timeouts(idle: .seconds(30), requestHead: .seconds(30), body: .seconds(30)))
+        { server in
+            let c = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
+            try await c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000\r\n\r\nabc")
+            let response = try await c.readResponse()
+            #expect(response.status == 413)
+            #expect(response.header("connection")?.lowercased() == "close")
+            // The rest of the body is never waited for: the server closes on its own.
+            _ = try await c.readUntilClosed()
+        }
+    }
+
+    @Test("a body that is sent while the server has already answered does not keep the connection")
+    func unreadBodyAfterAnswerCloses() async throws {
+        try await Self.withServer(EdgeServer.Timeouts(idle: .seconds(30), requestHead: .seconds(30), body: .seconds(30)))
+        { server in
+            let c = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
+            // Chunked, so nothing is declared: the route reads past 1 KiB and answers 413 mid-body.
+            try await c.send("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
+            try await c.send("800\r\n" + String(repeating: "a", count: 2048) + "\r\n")
+            let response = try await c.readResponse()
+            #expect(response.status == 413)
+            for _ in 0..<20 { try? await c.send("800\r\n" + String(repeating: "b", count: 2048) + "\r\n") }
+            _ = try await c.readUntilClosed()
+        }
+    }
+
+    @Test("HEAD runs the GET route and sends no body")
+    func headAnswersLikeGet() async throws {
+        try await Self.withServer { server in
+            let head = try await HTTPTestClient(port: server.port, timeout: .seconds(10)).request("HEAD", "/")
+            #expect(head.status == 200)
+            #expect(head.header("content-length") == "5")
+            #expect(head.body.isEmpty)
+        }
+    }
+
+    @Test("a graceful shutdown finishes within its grace period even with a stalled upload")
+    func shutdownWithStalledClient() async throws {
+        let timeouts = EdgeServer.Timeouts(
+            idle: .seconds(60), requestHead: .seconds(60), body: .seconds(60), shutdown: .milliseconds(500))
+        let server = try await EdgeServer(
+            runtime: Self.runtime,
+            configuration: EdgeServer.Configuration(port: 0, logger: quietLogger, timeouts: timeouts)
+        ).start()
+        let stalled = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
+        try await stalled.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
+        let idle = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
+        try await idle.send("GET / HTTP")
+        try await Task.sleep(for: .milliseconds(200))
+        let start = ContinuousClock.now
+        try await server.stop()
+        let elapsed = ContinuousClock.now - start
+        #expect(elapsed < .seconds(5), "stop took \(elapsed)")
+        let text = String(decoding: try await stalled.readUntilClosed(), as: UTF8.self)
+        #expect(text.isEmpty || text.hasPrefix("HTTP/1.1 503 "), "got \(text.debugDescription)")
+        _ = try await idle.readUntilClosed()
+    }
+}
