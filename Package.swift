@@ -133,7 +133,7 @@ let package = Package(
                 "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
-        .testTarget(name: "edgekvTests", dependencies: ["EdgeKVTestSupport", "edgekv"]),
+        .testTarget(name: "edgekvTests", dependencies: ["EdgeKVTestSupport", "EdgeKV", "edgekv"]),
         .testTarget(
             name: "EdgeKVAPITests",
             dependencies: ["EdgeKVAPI", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport"]),

@@ -102,6 +102,9 @@ public final class ChildProcess: Sendable {
             .map { String(decoding: $0, as: UTF8.self) }
     }
 
+    /// Whether the child is still running.
+    public var isRunning: Bool { handle.process.isRunning }
+
     /// Sends a signal to the child.
     public func signal(_ signal: Int32) {
         kill(pid, signal)
