@@ -83,7 +83,8 @@ let package = Package(
         .target(
             name: "EdgeSync",
             dependencies: [
-                "EdgeKV", "EdgeKVSQLite", "EdgeKVCloudflare", "CSQLite", .product(name: "Crypto", package: "swift-crypto"),
+                "EdgeKV", "EdgeKVSQLite", "EdgeKVCloudflare", "CSQLite",
+                .product(name: "Crypto", package: "swift-crypto"),
             ]
         ),
         .target(
@@ -103,7 +104,8 @@ let package = Package(
         .executableTarget(
             name: "edgekv",
             dependencies: [
-                "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "CSQLite", "Edge", "EdgeHTTP", "EdgeKVAPI", "EdgeKVCloudflare", "EdgeReplay", "DemoApp", "EdgeKVConsistency", "EdgeSync",
+                "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "CSQLite", "Edge", "EdgeHTTP", "EdgeKVAPI", "EdgeKVCloudflare",
+                "EdgeReplay", "DemoApp", "EdgeKVConsistency", "EdgeSync",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -140,7 +142,8 @@ let package = Package(
         .testTarget(
             name: "EdgeSyncTests",
             dependencies: [
-                "EdgeSync", "EdgeKVAPI", "EdgeHTTP", "Edge", "EdgeKVSQLite", "EdgeKVCloudflare", "EdgeKVTestSupport", "CSQLite",
+                "EdgeSync", "EdgeKVAPI", "EdgeHTTP", "Edge", "EdgeKVSQLite", "EdgeKVCloudflare", "EdgeKVTestSupport",
+                "CSQLite",
             ]
         ),
         .testTarget(
@@ -149,7 +152,8 @@ let package = Package(
             name: "EdgeReplayTests",
             dependencies: [
                 "EdgeReplay", "DemoApp", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport",
-                .product(name: "HTTPTypes", package: "swift-http-types"), .product(name: "Logging", package: "swift-log"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

@@ -58,7 +58,8 @@ public struct EdgeServer: Sendable {
         /// Creates a configuration.
         public init(
             host: String = "127.0.0.1", port: Int = 8787, serverName: String? = nil,
-            logger: Logger = Logger(label: "edgekv.http"), timeouts: Timeouts = Timeouts(), maxHeadBytes: Int = 64 * 1024
+            logger: Logger = Logger(label: "edgekv.http"), timeouts: Timeouts = Timeouts(),
+            maxHeadBytes: Int = 64 * 1024
         ) {
             self.host = host
             self.port = port
@@ -103,8 +104,9 @@ public struct EdgeServer: Sendable {
         let app = application(onRunning: onRunning)
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: configuration.logger)
-                .boundedShutdown(configuration.timeouts))
+                services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: configuration.logger
+            )
+            .boundedShutdown(configuration.timeouts))
         try await group.run()
         await runtime.shutdown()
     }
@@ -116,8 +118,9 @@ public struct EdgeServer: Sendable {
         let app = application { port in continuation.yield(port) }
         let group = ServiceGroup(
             configuration: ServiceGroupConfiguration(
-                services: [app], gracefulShutdownSignals: [], logger: configuration.logger)
-                .boundedShutdown(configuration.timeouts))
+                services: [app], gracefulShutdownSignals: [], logger: configuration.logger
+            )
+            .boundedShutdown(configuration.timeouts))
         let task = Task { try await group.run() }
         var iterator = ports.makeAsyncIterator()
         let port = await withTaskCancellationHandler {

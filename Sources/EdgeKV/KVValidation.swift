@@ -72,7 +72,7 @@ public enum KVValidation {
                     "Invalid expiration of \(expiration). Please specify integer greater than the current number of "
                         + "seconds since the UNIX epoch.")
             }
-            if expiration < nowSeconds + KVLimits.minExpirationTtl {
+            if expiration < nowSeconds.saturatingAdd(KVLimits.minExpirationTtl) {
                 throw KVError(
                     .put, status: 400,
                     "Invalid expiration of \(expiration). Expiration times must be at least "

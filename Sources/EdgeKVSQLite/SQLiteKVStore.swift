@@ -346,7 +346,7 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
 
     /// Purges expired entries when the last purge is more than a minute of clock time ago. Database thread only.
     func purgeIfDue(_ c: SQLiteConnection, now: Int64) {
-        guard now - lastPurge > 60_000 else { return }
+        guard now.saturatingSubtract(lastPurge) > 60_000 else { return }
         lastPurge = now
         if let s = try? c.statement(.purgeExpired) {
             s.bind(1, now)

@@ -102,8 +102,9 @@ struct ConnectionLimitTests {
     @Test("a Content-Length over the route's limit is refused before the body is read, and the connection closes")
     func earlyContentTooLarge() async throws {
         // Long timeouts: the 413 must come from the declared length, not from a stalled body.
-        try await Self.withServer(EdgeServer.Timeouts(idle: .seconds(30), requestHead: .seconds(30), body: .seconds(30)))
-        { server in
+        try await Self.withServer(
+            EdgeServer.Timeouts(idle: .seconds(30), requestHead: .seconds(30), body: .seconds(30))
+        ) { server in
             let c = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
             try await c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000\r\n\r\nabc")
             let response = try await c.readResponse()
@@ -116,8 +117,9 @@ struct ConnectionLimitTests {
 
     @Test("a body that is sent while the server has already answered does not keep the connection")
     func unreadBodyAfterAnswerCloses() async throws {
-        try await Self.withServer(EdgeServer.Timeouts(idle: .seconds(30), requestHead: .seconds(30), body: .seconds(30)))
-        { server in
+        try await Self.withServer(
+            EdgeServer.Timeouts(idle: .seconds(30), requestHead: .seconds(30), body: .seconds(30))
+        ) { server in
             let c = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
             // Chunked, so nothing is declared: the route reads past 1 KiB and answers 413 mid-body.
             try await c.send("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
@@ -157,7 +159,8 @@ struct ConnectionLimitTests {
         let elapsed = ContinuousClock.now - start
         #expect(elapsed < .seconds(5), "stop took \(elapsed)")
         let text = String(decoding: try await stalled.readUntilClosed(), as: UTF8.self)
-        #expect(text.hasPrefix("HTTP/1.1 503 "), "the upload is told the server is going away: \(text.debugDescription)")
+        #expect(
+            text.hasPrefix("HTTP/1.1 503 "), "the upload is told the server is going away: \(text.debugDescription)")
         _ = try await idle.readUntilClosed()
     }
 }

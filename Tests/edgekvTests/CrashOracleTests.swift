@@ -148,7 +148,9 @@ struct CrashOracleTests {
             switch m.int(6) {
             case 0: break
             case 1, 2:
-                if let cookie = cookies.isEmpty ? nil : m.pick(cookies) { request.headers.append(("Cookie", "session=\(cookie)")) }
+                if let cookie = cookies.isEmpty ? nil : m.pick(cookies) {
+                    request.headers.append(("Cookie", "session=\(cookie)"))
+                }
             case 3:
                 if let cookie = cookies.isEmpty ? nil : m.pick(cookies) {
                     request.headers.append(("Cookie", "session=" + m.headerValue(cookie)))
@@ -208,14 +210,19 @@ struct CrashOracleTests {
                 ),
                 ("POST", ns + "/bulk/delete", #"["a","b"]"#, "application/json"),
                 ("DELETE", ns + "/bulk", #"["a"]"#, "application/json"),
-                ("POST", ns + "/bulk/get", #"{"keys":["a","b"],"type":"json","withMetadata":true}"#, "application/json"),
+                (
+                    "POST", ns + "/bulk/get", #"{"keys":["a","b"],"type":"json","withMetadata":true}"#,
+                    "application/json"
+                ),
             ]
             let (method, target, body, contentType) = m.pick(routes)
             var request = FuzzRequest(
                 method: m.method(method), target: m.target(target), headers: [], body: body.map { Array($0.utf8) })
             if let bytes = request.body, m.chance(60) { request.body = m.mutate(bytes) }
             if m.chance(97) { request.headers.append(Self.auth) }
-            if let contentType { request.headers.append(("Content-Type", m.chance(90) ? contentType : m.headerValue(contentType))) }
+            if let contentType {
+                request.headers.append(("Content-Type", m.chance(90) ? contentType : m.headerValue(contentType)))
+            }
             request.headers += m.extraHeaders()
             return request
         }

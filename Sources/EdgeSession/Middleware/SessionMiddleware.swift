@@ -61,7 +61,8 @@ public struct SessionMiddleware<Data: Codable & Sendable>: Middleware {
         if let rolling = options.rolling, !(0...limit).contains(rolling.minimumInterval) {
             throw SessionError(
                 .invalidConfiguration,
-                "the rolling expiry interval must be from 0 to \(limit) seconds (400 days), got \(rolling.minimumInterval)")
+                "the rolling expiry interval must be from 0 to \(limit) seconds (400 days), got \(rolling.minimumInterval)"
+            )
         }
         do {
             var cookie = options.cookieOptions

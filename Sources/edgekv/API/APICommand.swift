@@ -49,7 +49,8 @@ struct APICommand: AsyncParsableCommand {
         let runtime = EdgeRuntime(logger: logger, handler: api.handler)
         let server = EdgeServer(
             runtime: runtime,
-            configuration: EdgeServer.Configuration(host: host, port: port, logger: logger, timeouts: connection.timeouts))
+            configuration: EdgeServer.Configuration(
+                host: host, port: port, logger: logger, timeouts: connection.timeouts))
         let host = host
         let accountID = accountID
         let auth = token != nil || authKey != nil

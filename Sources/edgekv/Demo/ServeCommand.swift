@@ -112,7 +112,8 @@ struct ServeCommand: AsyncParsableCommand {
         let runtime = recorder?.runtime(recording: app) ?? app
         let server = EdgeServer(
             runtime: runtime,
-            configuration: EdgeServer.Configuration(host: host, port: port, logger: logger, timeouts: connection.timeouts))
+            configuration: EdgeServer.Configuration(
+                host: host, port: port, logger: logger, timeouts: connection.timeouts))
         let host = host
         let summary =
             "store \(env.string("SESSION_STORE") ?? "kv"), KV \(remote ? "remote" : "local (\(state.persistTo))"), consistency \(consistency)"

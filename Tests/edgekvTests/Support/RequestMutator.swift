@@ -27,7 +27,8 @@ struct RequestMutator {
         "9223372036854775807", "-9223372036854775808", "9223372036854775808", "18446744073709551616", "1e400",
         "-1", "0", "1.5", "NaN", "null", "true", "[]", "{}", "\"\"", "\u{0}", "%00", "%", "%zz", "%ff%fe", "../",
         "..%2f", "\u{FFFD}", "\\ud800", "\"\\ud800\"", "\u{1F600}", String(repeating: "[", count: 600),
-        String(repeating: "{\"a\":", count: 300), String(repeating: "a", count: 5000), String(repeating: "%41", count: 700),
+        String(repeating: "{\"a\":", count: 300), String(repeating: "a", count: 5000),
+        String(repeating: "%41", count: 700),
         ",", ":", "\"", "\\", "\r\n", ";", "=", "+", " ", "\t", "\u{7F}", "\u{85}",
     ]
 
@@ -66,7 +67,8 @@ struct RequestMutator {
 
     /// A header value that stays on one line (a line break would only test the client's framing).
     mutating func headerValue(_ text: String) -> String {
-        String(String(decoding: mutate(Array(text.utf8)), as: UTF8.self).filter { $0 != "\r" && $0 != "\n" }.prefix(8000))
+        String(
+            String(decoding: mutate(Array(text.utf8)), as: UTF8.self).filter { $0 != "\r" && $0 != "\n" }.prefix(8000))
     }
 
     /// A path with its segments and query mutated now and then.
