@@ -73,6 +73,9 @@ public final class DemoApp: Sendable {
             struct Login: Decodable { var user: String }
             let login = try await request.json(Login.self, limit: 64 * 1024)
             guard !login.user.isEmpty else { throw EdgeError(.badRequest, "\"user\" must not be empty") }
+            guard login.user.utf8.count <= DemoApp.maxUserBytes else {
+                throw EdgeError(.badRequest, "\"user\" must be at most \(DemoApp.maxUserBytes) bytes")
+            }
             session.withData { $0.user = login.user }
             session.regenerate()
             return try Response.json(["user": login.user])
@@ -87,6 +90,9 @@ public final class DemoApp: Sendable {
             return try Response.json(["error": "not found"], status: .notFound)
         }
     }
+
+    /// The longest user name: a session must still fit the 4096-byte cookie of the cookie stores.
+    static let maxUserBytes = 256
 
     struct UserOnly: Encodable {
         var user: String?
@@ -108,6 +114,12 @@ public final class DemoApp: Sendable {
             return Response.text("invalid configuration: \(config.description)\n", status: .internalServerError)
         }
         if let session = error as? SessionError {
+            if session.code == .cookieTooLarge {
+                return
+                    (try? Response.json(
+                        ["error": "the session is too large for a cookie store: \(session.message)"],
+                        status: .contentTooLarge)) ?? .empty(status: .contentTooLarge)
+            }
             if session.isRateLimited {
                 return
                     (try? Response.json(

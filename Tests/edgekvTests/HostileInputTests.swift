@@ -61,4 +61,22 @@ struct HostileInputTests {
         }
         try await ServeCommandTests.stop(server)
     }
+
+    @Test("a user name too long for a cookie store is a 400, not a 500", arguments: ["unsigned", "signed", "kv"])
+    func longUserName(store: String) async throws {
+        let box = try Sandbox()
+        var arguments = ["--persist-to", box.state, "--var", "SESSION_STORE=\(store)"]
+        if store == "signed" { arguments += ["--var", "SESSION_KEYS=\(ServeCommandTests.signedKeys)"] }
+        let server = try await ServeProcess(box, arguments)
+        func login(_ user: String) async throws -> HTTPTestResponse {
+            try await server.client.request(
+                "POST", "/login", headers: [("Content-Type", "application/json")],
+                body: Array(#"{"user":"\#(user)"}"#.utf8))
+        }
+        let long = try await login(String(repeating: "a", count: 5000))
+        #expect(long.status == 400, "\(long.text)")
+        #expect(long.text.contains("at most 256 bytes"))
+        #expect(try await login(String(repeating: "b", count: 256)).status == 200)
+        try await ServeCommandTests.stop(server)
+    }
 }
