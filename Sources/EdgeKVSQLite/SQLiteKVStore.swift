@@ -241,7 +241,7 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
             do {
                 try checkOrCreateSchema(c, path: path, isFile: true, readOnly: readOnly)
             } catch let error as SQLiteError
-            where existing == .database && [SQLITE_READONLY, SQLITE_CANTOPEN].contains(error.code & 0xFF)
+                where existing == .database && [SQLITE_READONLY, SQLITE_CANTOPEN].contains(error.code & 0xFF)
                 && !Self.folderIsWritable(path)
             {
                 // A WAL file's readers need its -shm beside it; in a folder nobody may write to, no writer can make
@@ -311,7 +311,9 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
     }
 
     private static func folderIsWritable(_ path: String) -> Bool {
-        access((path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent, W_OK) == 0
+        access(
+            (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent,
+            W_OK) == 0
     }
 
     private static func uriEscaped(_ path: String) -> String {
@@ -352,7 +354,8 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
                 if columns != expected {
                     throw SQLiteKVStoreError(
                         "\(path) is a SQLite database but not an EdgeKV state file (its table \(table) has columns "
-                            + "\(columns.joined(separator: ", ")), not \(expected.joined(separator: ", "))); left untouched")
+                            + "\(columns.joined(separator: ", ")), not \(expected.joined(separator: ", "))); left untouched"
+                    )
                 }
             }
             let s = try c.statement("SELECT value FROM edgekv_info WHERE name = 'schema_version'")

@@ -73,7 +73,8 @@ import Testing
                 #expect(error.message.contains(text), "\(error)", sourceLocation: sourceLocation)
             }
         } catch {
-            Issue.record("\(type(of: error)): \(error); expected a SQLiteKVStoreError \(code)", sourceLocation: sourceLocation)
+            Issue.record(
+                "\(type(of: error)): \(error); expected a SQLiteKVStoreError \(code)", sourceLocation: sourceLocation)
         }
     }
 
@@ -174,7 +175,7 @@ import Testing
             _ = try await SQLiteKVStore(configuration: .init(location: .file(path), readOnly: true))
         }
         // An empty file (left by an interrupted first run) is no state either, and stays as it is.
-        FileManager.default.createFile(atPath: path, contents: nil)
+        #expect(FileManager.default.createFile(atPath: path, contents: nil))
         await Self.expectStoreError(.missing, containing: [path]) {
             _ = try await SQLiteKVStore(configuration: .init(location: .file(path), createIfMissing: false))
         }

@@ -78,11 +78,23 @@ struct StateSafetyCommandTests {
 
     static let failing: [(String, [String])] = [
         ("put with a TTL under 60", ["key", "put", "k", "v", "--ttl", "30", "--namespace-id", "ns"]),
-        ("put with an expiration in the past", ["key", "put", "k", "v", "--expiration", "1000", "--namespace-id", "ns"]),
-        ("put with metadata that is not JSON", ["key", "put", "k", "v", "--metadata", "{nope", "--namespace-id", "ns"]),
-        ("put of a key over 512 bytes", ["key", "put", String(repeating: "k", count: 513), "v", "--namespace-id", "ns"]),
+        (
+            "put with an expiration in the past",
+            ["key", "put", "k", "v", "--expiration", "1000", "--namespace-id", "ns"]
+        ),
+        (
+            "put with metadata that is not JSON",
+            ["key", "put", "k", "v", "--metadata", "{nope", "--namespace-id", "ns"]
+        ),
+        (
+            "put of a key over 512 bytes",
+            ["key", "put", String(repeating: "k", count: 513), "v", "--namespace-id", "ns"]
+        ),
         ("put of the key ..", ["key", "put", "..", "v", "--namespace-id", "ns"]),
-        ("put of a file that does not exist", ["key", "put", "k", "--path", "/nonexistent/file", "--namespace-id", "ns"]),
+        (
+            "put of a file that does not exist",
+            ["key", "put", "k", "--path", "/nonexistent/file", "--namespace-id", "ns"]
+        ),
         ("bulk put of a file with an invalid item", ["bulk", "put", "BAD_ITEM", "--namespace-id", "ns"]),
         ("bulk put of a file that is not JSON", ["bulk", "put", "NOT_JSON", "--namespace-id", "ns"]),
         ("namespace create with an empty title", ["namespace", "create", ""]),
@@ -91,7 +103,8 @@ struct StateSafetyCommandTests {
     @Test("a command that fails its checks creates no state", arguments: failing.map(\.0))
     func failedCommandCreatesNothing(_ name: String) async throws {
         let box = try Sandbox()
-        let badItem = try box.file("bad-item.json", #"[{"key":"a","value":"1"},{"key":"b","value":"2","expiration_ttl":5}]"#)
+        let badItem = try box.file(
+            "bad-item.json", #"[{"key":"a","value":"1"},{"key":"b","value":"2","expiration_ttl":5}]"#)
         let notJSON = try box.file("not-json.json", "key,value\na,1\n")
         let arguments = try #require(Self.failing.first { $0.0 == name }?.1).map {
             $0 == "BAD_ITEM" ? badItem : $0 == "NOT_JSON" ? notJSON : $0
@@ -171,9 +184,11 @@ struct StateSafetyCommandTests {
         defer { try? FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: box.state) }
         let files = Self.tree(box.state)
 
-        let get = try await Self.runUnprivileged(box, ["kv", "key", "get", "k", "--namespace-id", "ns", "--persist-to", box.state])
+        let get = try await Self.runUnprivileged(
+            box, ["kv", "key", "get", "k", "--namespace-id", "ns", "--persist-to", box.state])
         #expect(get.status == 0 && get.stdoutText == "value", "\(get)")
-        let list = try await Self.runUnprivileged(box, ["kv", "key", "list", "--namespace-id", "ns", "--persist-to", box.state])
+        let list = try await Self.runUnprivileged(
+            box, ["kv", "key", "list", "--namespace-id", "ns", "--persist-to", box.state])
         #expect(list.status == 0 && (try? list.json()) == [["name": "k"]], "\(list)")
         for write in [["key", "put", "k2", "v"], ["key", "delete", "k"]] {
             let result = try await Self.runUnprivileged(

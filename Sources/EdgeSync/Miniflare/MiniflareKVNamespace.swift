@@ -58,7 +58,9 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
         let thread = WorkerThread(name: "edgekv-miniflare")
         do {
             database = try await thread.run {
-                if readOnly { return UncheckedDatabase(value: try Self.openExisting(databasePath, stateDirectory, namespaceID)) }
+                if readOnly {
+                    return UncheckedDatabase(value: try Self.openExisting(databasePath, stateDirectory, namespaceID))
+                }
                 for folder in [objectFolder, blobDirectory] {
                     do {
                         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -82,12 +84,14 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
     deinit { executor.stop() }
 
     /// Opens a namespace's existing file for reading, creating nothing.
-    private static func openExisting(_ path: String, _ state: String, _ namespaceID: String) throws -> MiniflareDatabase {
+    private static func openExisting(_ path: String, _ state: String, _ namespaceID: String) throws -> MiniflareDatabase
+    {
         var info = stat()
         if stat(path, &info) != 0 && errno == ENOENT {
             throw MiniflareStateError(
                 "wrangler dev has no KV namespace \"\(namespaceID)\" in \(state) (\(path) does not exist); check the "
-                    + "folder (the .wrangler/state one) and the namespace id (wrangler dev uses preview_id ?? id ?? binding)")
+                    + "folder (the .wrangler/state one) and the namespace id (wrangler dev uses preview_id ?? id ?? binding)"
+            )
         }
         let db = try MiniflareDatabase.miniflare(path: path, readOnly: true)
         let hasTable: Bool
