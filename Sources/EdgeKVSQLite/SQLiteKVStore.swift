@@ -91,7 +91,7 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
     public struct Configuration: Sendable {
         /// Where the data lives.
         public enum Location: Sendable, Hashable {
-            /// A state file (created when missing).
+            /// A state file (created when missing, unless ``Configuration/createIfMissing`` is false).
             case file(String)
             /// A private in-memory database, gone when the store is.
             case memory
