@@ -311,9 +311,8 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
     }
 
     private static func folderIsWritable(_ path: String) -> Bool {
-        access(
-            (path as NSString).deletingLastPathComponent.isEmpty ? "." : (path as NSString).deletingLastPathComponent,
-            W_OK) == 0
+        let folder = (path as NSString).deletingLastPathComponent
+        return access(folder.isEmpty ? "." : folder, W_OK) == 0
     }
 
     private static func uriEscaped(_ path: String) -> String {
@@ -321,13 +320,6 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
         allowed.insert(charactersIn: "/-._~")
         return path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path
     }
-
-    /// The columns of each table of the schema, in order.
-    static let expectedColumns: [(table: String, columns: [String])] = [
-        ("edgekv_info", ["name", "value"]),
-        ("kv_namespaces", ["ns", "id", "title", "created_at"]),
-        ("kv_entries", ["ns", "key", "expiration", "metadata", "value"]),
-    ]
 
     private static func checkOrCreateSchema(
         _ c: SQLiteConnection, path: String, isFile: Bool, readOnly: Bool
@@ -340,12 +332,12 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
             return names
         }
         func verify(_ names: Set<String>) throws {
-            guard expectedColumns.allSatisfy({ names.contains($0.table) }) else {
+            guard SQLiteKVSchema.columns.allSatisfy({ names.contains($0.table) }) else {
                 throw SQLiteKVStoreError(
                     "\(path) is a SQLite database but not an EdgeKV state file (it has tables "
                         + "\(names.sorted().joined(separator: ", "))); left untouched")
             }
-            for (table, expected) in expectedColumns {
+            for (table, expected) in SQLiteKVSchema.columns {
                 let s = try c.statement("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
                 defer { s.reset() }
                 s.bind(1, text: table)
