@@ -56,7 +56,7 @@ public struct KVError: Error, Sendable, Hashable, CustomStringConvertible {
 
 /// A failure of namespace management (create, rename, delete), with Cloudflare's API error code.
 public struct KVNamespaceError: Error, Sendable, Hashable, CustomStringConvertible {
-    /// Cloudflare's numeric error code (10013 namespace not found, 10014 duplicate title, 10019 bad title).
+    /// Cloudflare's numeric error code (10011 malformed id, 10013 namespace not found, 10014 duplicate title, 10019 bad title).
     public let code: Int
     /// The HTTP-style status the REST API answers with.
     public let status: Int
@@ -80,6 +80,11 @@ public struct KVNamespaceError: Error, Sendable, Hashable, CustomStringConvertib
         KVNamespaceError(
             code: 10014, status: 400,
             message: "a namespace with this account ID and title already exists: \(title)")
+    }
+
+    /// The namespace id is malformed (Cloudflare: "could not parse UUID from request's namespace_id").
+    public static func invalidID(_ reason: String) -> KVNamespaceError {
+        KVNamespaceError(code: 10011, status: 400, message: reason)
     }
 
     /// The title is empty or too long.

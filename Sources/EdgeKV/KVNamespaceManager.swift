@@ -10,6 +10,17 @@ public struct KVNamespaceInfo: Sendable, Hashable, Codable {
         self.id = id
         self.title = title
     }
+
+    /// Checks a namespace id: not empty, and no NUL character (which C-string APIs would cut the id short at,
+    /// turning it into another namespace's id).
+    /// - Throws: ``KVNamespaceError`` 10011.
+    public static func validateID(_ id: String) throws {
+        if id.isEmpty { throw KVNamespaceError.invalidID("the namespace id must not be empty") }
+        if id.utf8.contains(0) {
+            throw KVNamespaceError.invalidID(
+                "the namespace id \(String(reflecting: id)) must not contain a NUL character (U+0000)")
+        }
+    }
 }
 
 /// Creates, lists, renames and deletes namespaces, and hands out a ``KVNamespace`` for an id.
@@ -38,9 +49,12 @@ public protocol KVNamespaceManager: Sendable {
 
 extension KVNamespaceManager {
     /// Checks a title as the KV API does.
-    /// - Throws: ``KVNamespaceError`` 10019 for an empty title or one over 512 characters.
+    /// - Throws: ``KVNamespaceError`` 10019 for an empty title, one over 512 characters, or one with a NUL.
     public static func validateTitle(_ title: String) throws {
         if title.isEmpty { throw KVNamespaceError.invalidTitle("the namespace title must not be empty") }
+        if title.utf8.contains(0) {
+            throw KVNamespaceError.invalidTitle("the namespace title must not contain a NUL character (U+0000)")
+        }
         if title.count > 512 {
             throw KVNamespaceError.invalidTitle("the namespace title must be at most 512 characters")
         }

@@ -129,7 +129,7 @@ public struct KVAPI: Sendable {
             default: throw APIError.methodNotAllowed(method)
             }
         case 1:
-            let id = try decodeSegment(rest[0], what: "namespace id")
+            let id = try namespaceID(rest[0])
             switch method {
             case .get: return Envelope.success(namespaceJSON(try await requireNamespace(id)))
             case .put: return try await renameNamespace(id, request)
@@ -139,7 +139,7 @@ public struct KVAPI: Sendable {
             default: throw APIError.methodNotAllowed(method)
             }
         default:
-            let id = try decodeSegment(rest[0], what: "namespace id")
+            let id = try namespaceID(rest[0])
             return try await namespaceRoute(id, Array(rest.dropFirst()), request)
         }
     }
@@ -189,6 +189,13 @@ public struct KVAPI: Sendable {
             throw APIError.badRequest("Could not URL-decode \(what)")
         }
         return decoded
+    }
+
+    /// A namespace id segment, decoded and checked (a NUL in it is refused, not cut off).
+    func namespaceID(_ raw: String) throws -> String {
+        let id = try decodeSegment(raw, what: "namespace id")
+        try KVNamespaceInfo.validateID(id)
+        return id
     }
 
     /// A key segment: plain percent-decoding, with the KV service's texts for bad keys.

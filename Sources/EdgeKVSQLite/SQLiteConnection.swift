@@ -50,9 +50,7 @@ package final class SQLiteConnection {
     /// A cached prepared statement, reset and with bindings cleared.
     package func statement(_ sql: String) throws -> Statement {
         if let cached = statements[sql] { return Statement(connection: self, handle: cached) }
-        var stmt: OpaquePointer?
-        let rc = sqlite3_prepare_v3(handle, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
-        guard rc == SQLITE_OK, let stmt else { throw error(rc) }
+        let stmt = try prepare(sql)
         statements[sql] = stmt
         return Statement(connection: self, handle: stmt)
     }
@@ -60,11 +58,23 @@ package final class SQLiteConnection {
     /// One of the emulator's own statements, prepared on first use.
     func statement(_ query: SQLiteKVSchema.Query) throws -> Statement {
         if let cached = queries[query.rawValue] { return Statement(connection: self, handle: cached) }
-        var stmt: OpaquePointer?
-        let rc = sqlite3_prepare_v3(handle, query.sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
-        guard rc == SQLITE_OK, let stmt else { throw error(rc) }
+        let stmt = try prepare(query.sql)
         queries[query.rawValue] = stmt
         return Statement(connection: self, handle: stmt)
+    }
+
+    /// Prepares `sql` by its byte length: a NUL inside it is a syntax error, never the silent end of the text.
+    private func prepare(_ sql: String) throws -> OpaquePointer {
+        var sql = sql
+        var stmt: OpaquePointer?
+        let rc = sql.withUTF8 { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { text in
+                sqlite3_prepare_v3(
+                    handle, text.baseAddress, Int32(text.count), UInt32(SQLITE_PREPARE_PERSISTENT), &stmt, nil)
+            }
+        }
+        guard rc == SQLITE_OK, let stmt else { throw error(rc) }
+        return stmt
     }
 
     package var changes: Int { Int(sqlite3_changes(handle)) }
@@ -92,12 +102,24 @@ package struct Statement {
         if let value { sqlite3_bind_int64(handle, index, value) } else { sqlite3_bind_null(handle, index) }
     }
 
+    /// Binds text by its UTF-8 byte length, so a NUL inside it is stored and compared like any other character
+    /// rather than ending the text there.
     package func bind(_ index: Int32, text value: String?) {
-        guard let value else {
+        guard var value else {
             sqlite3_bind_null(handle, index)
             return
         }
-        sqlite3_bind_text(handle, index, value, -1, csqlite_transient())
+        value.withUTF8 { buffer in
+            buffer.withMemoryRebound(to: CChar.self) { text in
+                guard let base = text.baseAddress, !text.isEmpty else {
+                    // "" rather than NULL: a null pointer would bind SQL NULL.
+                    _ = sqlite3_bind_text(handle, index, "", 0, csqlite_transient())
+                    return
+                }
+                _ = sqlite3_bind_text64(
+                    handle, index, base, sqlite3_uint64(text.count), csqlite_transient(), UInt8(SQLITE_UTF8))
+            }
+        }
     }
 
     /// Binds bytes as a BLOB (copied by SQLite). An empty array binds an empty BLOB, not NULL.

@@ -1,7 +1,7 @@
 import EdgeKV
 import Foundation
 
-/// One namespace of a ``SQLiteKVStore``.
+/// One namespace of a ``SQLiteKVStore``. Every operation throws ``KVNamespaceError`` 10011 for an id with a NUL.
 public struct SQLiteKVNamespace: KVNamespace {
     /// The store holding the namespace.
     public let store: SQLiteKVStore
@@ -13,13 +13,17 @@ public struct SQLiteKVNamespace: KVNamespace {
 
     /// Reads one entry, removing it when it has expired.
     public func readEntry(_ key: String) async throws -> KVEntry? {
+        try KVNamespaceInfo.validateID(id)
         let now = clock.nowMilliseconds()
         let id = id
-        return try await store.withConnection { c in try Self.read(c, id: id, key: key, now: now) }
+        return try await store.withConnection { [store] c in
+            try Self.read(c, id: id, key: key, now: now, purge: store.mayWrite)
+        }
     }
 
     /// Reads several entries from one snapshot.
     public func readEntries(_ keys: [String]) async throws -> [String: KVEntry] {
+        try KVNamespaceInfo.validateID(id)
         let now = clock.nowMilliseconds()
         let id = id
         return try await store.withConnection { c in
@@ -67,12 +71,15 @@ public struct SQLiteKVNamespace: KVNamespace {
     }
 
     /// Stores several writes in one transaction: all of them or none.
+    /// - Throws: ``KVNamespaceError`` 10011 for an id with a NUL character; ``SQLiteKVStoreError`` when the store is
+    ///   read-only or damaged.
     public func writeEntries(_ writes: [(key: String, write: KVWrite)]) async throws {
         guard !writes.isEmpty else { return }
+        try KVNamespaceInfo.validateID(id)
         let now = clock.nowMilliseconds()
         let id = id
         let box = UncheckedWrites(writes: writes)
-        try await store.withConnection { c in
+        try await store.withConnection(writing: true) { c in
             func upsert(_ key: String, _ write: KVWrite) throws -> Bool {
                 let s = try c.statement(.put)
                 s.bind(1, text: id)
@@ -112,8 +119,9 @@ public struct SQLiteKVNamespace: KVNamespace {
 
     /// Deletes an entry.
     public func deleteEntry(_ key: String) async throws {
+        try KVNamespaceInfo.validateID(id)
         let id = id
-        try await store.withConnection { c in
+        try await store.withConnection(writing: true) { c in
             let s = try c.statement(.delete)
             s.bind(1, text: id)
             s.bind(2, key: key)
@@ -123,8 +131,9 @@ public struct SQLiteKVNamespace: KVNamespace {
 
     /// Deletes several entries in one transaction.
     public func deleteEntries(_ keys: [String]) async throws {
+        try KVNamespaceInfo.validateID(id)
         let id = id
-        try await store.withConnection { c in
+        try await store.withConnection(writing: true) { c in
             try c.transaction(immediate: true) {
                 let s = try c.statement(.delete)
                 for key in keys {
@@ -139,6 +148,7 @@ public struct SQLiteKVNamespace: KVNamespace {
     /// Lists a page. The cursor is the base64 of the last key returned: the next page starts strictly after it,
     /// so keys inserted or deleted between pages never shift it.
     public func listEntries(_ request: KVListRequest) async throws -> KVListResult {
+        try KVNamespaceInfo.validateID(id)
         let prefix = Array(request.prefix.utf8)
         var lower = prefix
         if let cursor = request.cursor, !cursor.isEmpty {

@@ -29,6 +29,13 @@ package enum SQLiteKVSchema {
         INSERT INTO edgekv_info(name, value) VALUES ('format', '\(format)'), ('schema_version', '\(version)');
         """
 
+    /// The columns of each table of ``create``, in order: a file whose tables differ is not EdgeKV's.
+    package static let columns: [(table: String, columns: [String])] = [
+        ("edgekv_info", ["name", "value"]),
+        ("kv_namespaces", ["ns", "id", "title", "created_at"]),
+        ("kv_entries", ["ns", "key", "expiration", "metadata", "value"]),
+    ]
+
     /// The statements the emulator runs on every operation, prepared once per connection and found by index.
     package enum Query: Int, CaseIterable {
         case get, put, delete, deleteIfExpired, list, createNamespace, purgeExpired

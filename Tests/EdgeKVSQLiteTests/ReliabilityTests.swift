@@ -176,6 +176,7 @@ import Testing
         case textFile = "a text file named edgekv.sqlite"
         case foreignSQLite = "another program's SQLite database"
         case foreignSQLiteInWALMode = "another program's SQLite database in WAL mode"
+        case edgeKVTableNamesOtherColumns = "a SQLite database with EdgeKV's table names but other columns"
         case persistToRegularFile = "--persist-to naming a regular file"
 
         var testDescription: String { rawValue }
@@ -197,6 +198,21 @@ import Testing
                     dir.path,
                     "\(path) is a SQLite database but not an EdgeKV state file (it has tables users); left untouched"
                 )
+            case .edgeKVTableNamesOtherColumns:
+                let path = dir.file(SQLiteKVStore.stateFileName)
+                try Self.makeDatabase(
+                    path,
+                    """
+                    CREATE TABLE edgekv_info(name TEXT PRIMARY KEY, value TEXT NOT NULL);
+                    INSERT INTO edgekv_info VALUES ('format', 'edgekv-state'), ('schema_version', '1');
+                    CREATE TABLE kv_namespaces(ns INTEGER PRIMARY KEY, id TEXT, title TEXT, created_at INTEGER);
+                    CREATE TABLE kv_entries(ns INTEGER, key BLOB, value BLOB);
+                    """)
+                return (
+                    dir.path,
+                    "\(path) is a SQLite database but not an EdgeKV state file (its table kv_entries has columns "
+                        + "ns, key, value, not ns, key, expiration, metadata, value); left untouched"
+                )
             case .persistToRegularFile:
                 let path = dir.file("state.txt")
                 try Data("not a directory\n".utf8).write(to: URL(fileURLWithPath: path))
@@ -205,16 +221,20 @@ import Testing
         }
 
         static func makeUsersDatabase(_ path: String, wal: Bool) throws {
+            try makeDatabase(
+                path,
+                (wal ? "PRAGMA journal_mode = WAL;" : "") + """
+                    CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL);
+                    INSERT INTO users(name) VALUES ('alice'), ('bob');
+                    """)
+        }
+
+        static func makeDatabase(_ path: String, _ sql: String) throws {
             var db: OpaquePointer?
             guard sqlite3_open(path, &db) == SQLITE_OK, let db else {
                 throw SQLiteFixtureError("cannot create \(path)")
             }
             defer { sqlite3_close(db) }
-            let sql =
-                (wal ? "PRAGMA journal_mode = WAL;" : "") + """
-                    CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT NOT NULL);
-                    INSERT INTO users(name) VALUES ('alice'), ('bob');
-                    """
             guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else {
                 throw SQLiteFixtureError(String(cString: sqlite3_errmsg(db)))
             }

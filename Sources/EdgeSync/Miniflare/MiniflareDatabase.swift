@@ -19,13 +19,13 @@ public struct MiniflareStateError: Error, Sendable, Hashable, CustomStringConver
 typealias MiniflareDatabase = SQLiteConnection
 
 extension SQLiteConnection {
-    /// Opens a Miniflare namespace file (created when missing).
+    /// Opens a Miniflare namespace file: created when missing, or with `readOnly` opened for reading only.
     /// - Throws: ``MiniflareStateError`` naming the file.
-    static func miniflare(path: String) throws -> SQLiteConnection {
+    static func miniflare(path: String, readOnly: Bool = false) throws -> SQLiteConnection {
         let db: SQLiteConnection
         do {
-            db = try SQLiteConnection(
-                path: path, flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX)
+            let access = readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE
+            db = try SQLiteConnection(path: path, flags: access | SQLITE_OPEN_NOMUTEX)
         } catch {
             throw MiniflareStateError("\(path): \(error)")
         }

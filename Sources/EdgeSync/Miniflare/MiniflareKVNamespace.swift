@@ -32,15 +32,21 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
     public let blobDirectory: String
     /// The clock expiry is decided against.
     public let clock: any KVClock
+    /// Whether the namespace was opened for reading only: then nothing under the state folder is created or
+    /// changed, expired rows included, and writes throw.
+    public let isReadOnly: Bool
 
     /// Opens the namespace, creating its folders, SQLite file, table and index when missing (`IF NOT EXISTS`, as
-    /// Miniflare does, so an existing file is used as it is).
-    /// - Throws: ``MiniflareStateError`` when the folders or the file cannot be created or opened.
-    public init(stateDirectory: String, namespaceID: String, clock: any KVClock = SystemClock()) async throws {
+    /// Miniflare does, so an existing file is used as it is). With `readOnly`, the namespace must already exist and
+    /// nothing is created or changed.
+    /// - Throws: ``MiniflareStateError`` when the folders or the file cannot be created or opened, or (`readOnly`)
+    ///   when the namespace has no file, naming the file.
+    public init(
+        stateDirectory: String, namespaceID: String, clock: any KVClock = SystemClock(), readOnly: Bool = false
+    ) async throws {
         let kvRoot = Self.kvRoot(stateDirectory: stateDirectory)
-        let objectFolder = (kvRoot as NSString).appendingPathComponent(Self.uniqueKey)
-        let databasePath = (objectFolder as NSString).appendingPathComponent(
-            Self.objectID(forNamespace: namespaceID) + ".sqlite")
+        let databasePath = Self.databasePath(stateDirectory: stateDirectory, namespaceID: namespaceID)
+        let objectFolder = (databasePath as NSString).deletingLastPathComponent
         let blobDirectory = ((kvRoot as NSString).appendingPathComponent(Self.sanitisedPath(namespaceID)) as NSString)
             .appendingPathComponent("blobs")
         self.namespaceID = namespaceID
@@ -48,9 +54,13 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
         self.databasePath = databasePath
         self.blobDirectory = blobDirectory
         self.clock = clock
+        self.isReadOnly = readOnly
         let thread = WorkerThread(name: "edgekv-miniflare")
         do {
             database = try await thread.run {
+                if readOnly {
+                    return UncheckedDatabase(value: try Self.openExisting(databasePath, stateDirectory, namespaceID))
+                }
                 for folder in [objectFolder, blobDirectory] {
                     do {
                         try FileManager.default.createDirectory(atPath: folder, withIntermediateDirectories: true)
@@ -73,6 +83,31 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
 
     deinit { executor.stop() }
 
+    /// Opens a namespace's existing file for reading, creating nothing.
+    private static func openExisting(_ path: String, _ state: String, _ namespaceID: String) throws -> MiniflareDatabase
+    {
+        var info = stat()
+        if stat(path, &info) != 0 && errno == ENOENT {
+            throw MiniflareStateError(
+                "wrangler dev has no KV namespace \"\(namespaceID)\" in \(state) (\(path) does not exist); check the "
+                    + "folder (the .wrangler/state one) and the namespace id (wrangler dev uses preview_id ?? id ?? binding)"
+            )
+        }
+        let db = try MiniflareDatabase.miniflare(path: path, readOnly: true)
+        let hasTable: Bool
+        do {
+            let s = try db.statement("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_mf_entries'")
+            defer { s.reset() }
+            hasTable = try s.step()
+        } catch let error as SQLiteError {
+            throw MiniflareStateError("\(path): \(error)")
+        }
+        guard hasTable else {
+            throw MiniflareStateError("\(path) is not a Miniflare KV namespace file (it has no _mf_entries table)")
+        }
+        return db
+    }
+
     private struct UncheckedDatabase: @unchecked Sendable {
         // @unchecked: created on the namespace's thread and only used there.
         let value: MiniflareDatabase
@@ -94,6 +129,12 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
     /// `<state>/v3/kv`.
     public static func kvRoot(stateDirectory: String) -> String {
         ((stateDirectory as NSString).appendingPathComponent("v3") as NSString).appendingPathComponent("kv")
+    }
+
+    /// `<state>/v3/kv/miniflare-KVNamespaceObject/<objectId>.sqlite`: the file holding a namespace's rows.
+    public static func databasePath(stateDirectory: String, namespaceID: String) -> String {
+        let objectFolder = (kvRoot(stateDirectory: stateDirectory) as NSString).appendingPathComponent(uniqueKey)
+        return (objectFolder as NSString).appendingPathComponent(objectID(forNamespace: namespaceID) + ".sqlite")
     }
 
     /// The Durable Object id Miniflare derives from a name (`durableObjectNamespaceIdFromName`): with
@@ -195,7 +236,7 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
                 }
                 rows.append((key, s.text(0) ?? "", expiration, s.text(2)))
             }
-            if !expired.isEmpty { try self.delete(expired, db: db, onlyExpiredBefore: now + 1) }
+            if !expired.isEmpty && !self.isReadOnly { try self.delete(expired, db: db, onlyExpiredBefore: now + 1) }
             var result: [String: KVEntry] = [:]
             for row in rows {
                 // A row whose blob is gone (deleted by a concurrent writer) reads as missing, like Miniflare's null.
@@ -221,6 +262,7 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
     /// the commit. When the transaction fails, the new blobs are removed again.
     public func writeEntries(_ writes: [(key: String, write: KVWrite)]) async throws {
         guard !writes.isEmpty else { return }
+        try checkWritable()
         let now = clock.nowMilliseconds()
         let box = UncheckedWrites(writes: writes)
         try await run { db in
@@ -277,7 +319,12 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
     /// Removes entries in one transaction, then their blobs.
     public func deleteEntries(_ keys: [String]) async throws {
         guard !keys.isEmpty else { return }
+        try checkWritable()
         try await run { db in try self.delete(keys, db: db, onlyExpiredBefore: nil) }
+    }
+
+    private func checkWritable() throws {
+        if isReadOnly { throw MiniflareStateError("\(databasePath) was opened for reading only; nothing was written") }
     }
 
     /// Database thread only.
@@ -300,7 +347,8 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
         for id in blobs { if let path = blobPath(id) { try? FileManager.default.removeItem(atPath: path) } }
     }
 
-    /// Lists a page as Miniflare does: keys with the literal prefix, strictly after the cursor's key, not expired
+    /// Lists a page as Miniflare does: keys with the literal prefix (compared as bytes: SQL's `length` of text stops
+    /// at a NUL), strictly after the cursor's key, not expired
     /// (`expiration >= now`), in key order; the cursor is the base64 of the page's last key.
     public func listEntries(_ request: KVListRequest) async throws -> KVListResult {
         var after = ""
@@ -316,7 +364,8 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
             let s = try db.statement(
                 """
                 SELECT key, expiration, metadata FROM _mf_entries
-                WHERE substr(key, 1, length(?1)) = ?1 AND key > ?2 AND (expiration IS NULL OR expiration >= ?3)
+                WHERE substr(CAST(key AS BLOB), 1, length(CAST(?1 AS BLOB))) = CAST(?1 AS BLOB) AND key > ?2
+                  AND (expiration IS NULL OR expiration >= ?3)
                 ORDER BY key LIMIT ?4
                 """)
             defer { s.reset() }

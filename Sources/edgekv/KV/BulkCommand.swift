@@ -22,8 +22,9 @@ struct BulkCommand: AsyncParsableCommand {
         @OptionGroup var state: StateOptions
 
         func run() async throws {
-            let kv = try await openNamespace(state, namespace)
-            let items = try BulkFile.putItems(try readInput(file), file: file, clock: kv.clock)
+            // Every item is checked before the state is opened: an invalid file creates no state.
+            let items = try BulkFile.putItems(try readInput(file), file: file, clock: SystemClock())
+            let kv = try await openNamespace(state, namespace, creating: true)
             if namespace.location.remote {
                 // Requests of 1,000 items, as wrangler sends them, with progress on a terminal.
                 var progress = Progress(total: items.count, label: "Writing")
@@ -53,7 +54,7 @@ struct BulkCommand: AsyncParsableCommand {
 
         func run() async throws {
             let keys = try BulkFile.keys(try readInput(file), file: file, for: .delete)
-            let kv = try await openNamespace(state, namespace)
+            let kv = try await openNamespace(state, namespace, creating: false)
             guard Output.confirm("Delete \(keys.count) keys?", force: force) else {
                 Output.diagnostic("Not deleted.")
                 throw ExitCode(1)
@@ -86,7 +87,7 @@ struct BulkCommand: AsyncParsableCommand {
 
         func run() async throws {
             let keys = try BulkFile.keys(try readInput(file), file: file, for: .get)
-            let kv = try await openNamespace(state, namespace)
+            let kv = try await openNamespace(state, namespace, creating: false)
             var result: [String: JSONValue] = [:]
             for start in stride(from: 0, to: keys.count, by: KVLimits.maxBulkKeys) {
                 let chunk = Array(keys[start..<min(keys.count, start + KVLimits.maxBulkKeys)])

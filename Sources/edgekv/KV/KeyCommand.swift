@@ -41,9 +41,11 @@ struct KeyCommand: AsyncParsableCommand {
                 bytes = Array((value ?? "").utf8)
             }
             let meta = try metadata.map { try Output.parseJSON($0, what: "--metadata") }
-            let kv = try await openNamespace(state, namespace)
-            try await kv.put(
-                key, bytes: bytes, options: KVPutOptions(expiration: expiration, expirationTtl: ttl, metadata: meta))
+            // Checked before the state is opened, so that a refused write creates no state either.
+            let options = KVPutOptions(expiration: expiration, expirationTtl: ttl, metadata: meta)
+            _ = try KVValidation.validatePut(key, value: bytes, options: options, clock: SystemClock())
+            let kv = try await openNamespace(state, namespace, creating: true)
+            try await kv.put(key, bytes: bytes, options: options)
         }
     }
 
@@ -61,8 +63,8 @@ struct KeyCommand: AsyncParsableCommand {
         @OptionGroup var state: StateOptions
 
         func run() async throws {
-            let kv = try await openNamespace(state, namespace)
             try KVValidation.validateKey(key, for: .get)
+            let kv = try await openNamespace(state, namespace, creating: false)
             guard let entry = try await withMetadata ? kv.readEntry(key) : kv.readValue(key) else {
                 Output.diagnostic("Value not found")
                 throw ExitCode(1)
@@ -97,7 +99,7 @@ struct KeyCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
-            let kv = try await openNamespace(state, namespace)
+            let kv = try await openNamespace(state, namespace, creating: false)
             if let limit {
                 let page = try await kv.list(prefix: prefix, limit: limit, cursor: cursor)
                 try Output.printJSON(Page(keys: page.keys, listComplete: page.listComplete, cursor: page.cursor))
@@ -132,7 +134,8 @@ struct KeyCommand: AsyncParsableCommand {
         @OptionGroup var state: StateOptions
 
         func run() async throws {
-            let kv = try await openNamespace(state, namespace)
+            try KVValidation.validateKey(key, for: .delete)
+            let kv = try await openNamespace(state, namespace, creating: false)
             try await kv.delete(key)
         }
     }

@@ -16,7 +16,7 @@ struct NamespaceCommand: AsyncParsableCommand {
         @OptionGroup var location: LocationOptions
 
         func run() async throws {
-            let store = try await state.openManager(location)
+            let store = try await state.openManager(location, creating: false)
             try Output.printJSON(try await store.listNamespaces())
         }
     }
@@ -30,6 +30,7 @@ struct NamespaceCommand: AsyncParsableCommand {
         @OptionGroup var location: LocationOptions
 
         func run() async throws {
+            try SQLiteKVStore.validateTitle(title)  // before the state is opened: a refused title creates nothing
             let store = try await state.openManager(location)
             let info = try await store.createNamespace(title: title)
             print("Created KV namespace \"\(info.title)\" with id \(info.id)")
@@ -45,7 +46,7 @@ struct NamespaceCommand: AsyncParsableCommand {
         @OptionGroup var location: LocationOptions
 
         func run() async throws {
-            let store = try await state.openManager(location)
+            let store = try await state.openManager(location, creating: false)
             try await store.renameNamespace(id: id, title: title)
             print("Renamed KV namespace \(id) to \"\(title)\"")
         }
@@ -61,7 +62,7 @@ struct NamespaceCommand: AsyncParsableCommand {
         @OptionGroup var location: LocationOptions
 
         func run() async throws {
-            let store = try await state.openManager(location)
+            let store = try await state.openManager(location, creating: false)
             guard let info = try await store.namespaceInfo(id: id) else { throw KVNamespaceError.notFound(id) }
             guard Output.confirm("Delete KV namespace \"\(info.title)\" (\(id)) and all its keys?", force: force) else {
                 Output.diagnostic("Not deleted.")

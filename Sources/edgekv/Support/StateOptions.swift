@@ -39,14 +39,25 @@ struct StateOptions: ParsableArguments {
         return try loaded.environment(environment)
     }
 
-    /// Opens the local state.
+    /// Opens the local state, creating it when missing.
     func openStore(mmapBytes: Int = 1 << 30) async throws -> SQLiteKVStore {
         try await SQLiteKVStore(directory: persistTo, mmapBytes: mmapBytes)
     }
 
-    /// The local state, or Workers KV through the REST client (configured from CLOUDFLARE_* variables).
-    func openManager(_ location: LocationOptions) async throws -> any KVNamespaceManager {
-        guard location.remote else { return try await openStore() }
+    /// Opens the local state for a command that does not add anything (reads, deletes), creating nothing: when
+    /// there is no state yet, an empty in-memory store stands in for it, so the command behaves as on empty state.
+    func openExistingStore(mmapBytes: Int = 1 << 30) async throws -> SQLiteKVStore {
+        do {
+            return try await SQLiteKVStore(directory: persistTo, mmapBytes: mmapBytes, createIfMissing: false)
+        } catch let error as SQLiteKVStoreError where error.code == .missing {
+            return try await SQLiteKVStore(inMemoryWithClock: SystemClock())
+        }
+    }
+
+    /// The local state (created when missing only if `creating`), or Workers KV through the REST client
+    /// (configured from CLOUDFLARE_* variables).
+    func openManager(_ location: LocationOptions, creating: Bool = true) async throws -> any KVNamespaceManager {
+        guard location.remote else { return creating ? try await openStore() : try await openExistingStore() }
         return CloudflareClient(configuration: try CloudflareConfiguration.fromEnvironment())
     }
 }
@@ -95,6 +106,16 @@ struct NamespaceOptions: ParsableArguments {
     /// config — the namespace `wrangler dev` and `edgekv serve` use, so what the CLI writes is what a local server
     /// reads — and remotely its `id`; preview_id with --preview; without a config (locally) the binding name.
     func resolveID(config: WranglerConfig?) throws -> String {
+        let id = try unvalidatedID(config: config)
+        do {
+            try KVNamespaceInfo.validateID(id)
+        } catch let error as KVNamespaceError {
+            throw CLIError(error.message)
+        }
+        return id
+    }
+
+    private func unvalidatedID(config: WranglerConfig?) throws -> String {
         if let namespaceId { return namespaceId }
         guard let binding else { throw ValidationError("Specify --binding or --namespace-id.") }
         guard let config else {
@@ -127,8 +148,11 @@ struct NamespaceOptions: ParsableArguments {
     }
 }
 
-/// Opens the namespace the options name, locally or remotely.
-func openNamespace(_ state: StateOptions, _ options: NamespaceOptions) async throws -> any KVNamespace {
+/// Opens the namespace the options name, locally or remotely. Local state is created only when `creating`:
+/// a command that adds nothing leaves a folder without state as it found it.
+func openNamespace(
+    _ state: StateOptions, _ options: NamespaceOptions, creating: Bool
+) async throws -> any KVNamespace {
     let id = try options.resolveID(config: try state.loadConfig())
-    return try await state.openManager(options.location).namespace(id: id)
+    return try await state.openManager(options.location, creating: creating).namespace(id: id)
 }

@@ -45,22 +45,13 @@ struct SyncCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try state.loadConfig()
+        let sourceEndpoint = try endpoint(from)
+        let destinationEndpoint = try endpoint(to)
+        // The source first, and it must exist: a misspelt source read as an empty namespace would make --delete
+        // empty the destination. Nothing is created or written before it is found.
         var store: SQLiteKVStore?
-        func open(_ endpoint: SyncEndpoint) async throws -> any KVNamespace {
-            switch endpoint {
-            case .local(let ns):
-                // A one-pass read of the whole namespace: no mmap, so streamed values do not stay resident.
-                if store == nil { store = try await state.openStore(mmapBytes: 0) }
-                return store!.namespace(id: Self.devID(ns, config))
-            case .remote(let ns):
-                let client = CloudflareClient(configuration: try CloudflareConfiguration.fromEnvironment())
-                return CloudflareKVNamespace(client: client, id: try Self.remoteID(ns, config))
-            case .wrangler(let directory, let ns):
-                return try await MiniflareKVNamespace(stateDirectory: directory, namespaceID: Self.devID(ns, config))
-            }
-        }
-        let source = try await open(try endpoint(from))
-        let destination = try await open(try endpoint(to))
+        let source = try await openSource(sourceEndpoint, config, &store)
+        let destination = try await openDestination(destinationEndpoint, config, &store)
         let sync = KVSync(
             from: source, to: destination,
             configuration: KVSync.Configuration(prefix: prefix, dryRun: dryRun, delete: delete))
@@ -83,6 +74,69 @@ struct SyncCommand: AsyncParsableCommand {
         if !report.failures.isEmpty {
             Output.diagnostic("\(report.failures.count) key(s) failed; run the same sync again to retry them")
             throw ExitCode(1)
+        }
+    }
+
+    /// Opens the namespace to read from, without creating anything.
+    /// - Throws: when the namespace (or the state holding it) does not exist, naming it.
+    func openSource(
+        _ endpoint: SyncEndpoint, _ config: WranglerConfig?, _ store: inout SQLiteKVStore?
+    ) async throws -> any KVNamespace {
+        switch endpoint {
+        case .local(let ns):
+            // A one-pass read of the whole namespace: no mmap, so streamed values do not stay resident.
+            let local = try await state.openExistingStore(mmapBytes: 0)
+            store = local
+            let id = Self.devID(ns, config)
+            guard try await local.namespaceInfo(id: id) == nil else { return local.namespace(id: id) }
+            let known = try await local.listNamespaces().map(\.id)
+            throw CLIError(
+                "the source \(endpoint) does not exist: the local state in \(state.persistTo) has no namespace "
+                    + "\"\(id)\"" + (known.isEmpty ? "" : " (namespaces: \(known.joined(separator: ", ")))")
+                    + "; nothing was changed")
+        case .remote(let ns):
+            // A missing remote namespace fails the first listing, before anything is written.
+            let client = CloudflareClient(configuration: try CloudflareConfiguration.fromEnvironment())
+            return CloudflareKVNamespace(client: client, id: try Self.remoteID(ns, config))
+        case .wrangler(let directory, let ns):
+            do {
+                return try await MiniflareKVNamespace(
+                    stateDirectory: directory, namespaceID: Self.devID(ns, config), readOnly: true)
+            } catch let error as MiniflareStateError {
+                throw CLIError("the source \(endpoint) cannot be read: \(error); nothing was changed")
+            }
+        }
+    }
+
+    /// Opens the namespace to write to: created when missing, except under --dry-run, which creates nothing and
+    /// compares against an empty namespace when there is none.
+    func openDestination(
+        _ endpoint: SyncEndpoint, _ config: WranglerConfig?, _ store: inout SQLiteKVStore?
+    ) async throws -> any KVNamespace {
+        switch endpoint {
+        case .local(let ns):
+            // A local source that was found is in the same (existing) state file.
+            let local: SQLiteKVStore
+            if let store {
+                local = store
+            } else if dryRun {
+                local = try await state.openExistingStore(mmapBytes: 0)
+            } else {
+                local = try await state.openStore(mmapBytes: 0)
+            }
+            store = local
+            return local.namespace(id: Self.devID(ns, config))
+        case .remote(let ns):
+            let client = CloudflareClient(configuration: try CloudflareConfiguration.fromEnvironment())
+            return CloudflareKVNamespace(client: client, id: try Self.remoteID(ns, config))
+        case .wrangler(let directory, let ns):
+            let id = Self.devID(ns, config)
+            guard dryRun else { return try await MiniflareKVNamespace(stateDirectory: directory, namespaceID: id) }
+            let path = MiniflareKVNamespace.databasePath(stateDirectory: directory, namespaceID: id)
+            guard FileManager.default.fileExists(atPath: path) else {
+                return try await SQLiteKVStore(inMemoryWithClock: SystemClock()).namespace(id: id)
+            }
+            return try await MiniflareKVNamespace(stateDirectory: directory, namespaceID: id, readOnly: true)
         }
     }
 
