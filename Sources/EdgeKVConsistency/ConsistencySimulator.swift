@@ -26,12 +26,16 @@ public final class ConsistencySimulator: Sendable {
         public var maxCachedEntriesPerLocation: Int
         /// The most reads all locations keep cached together; past it the oldest leaves first.
         public var maxCachedEntries: Int
+        /// About how many bytes of values, keys and location names the cached reads may hold together; past it the
+        /// oldest leaves first.
+        public var maxCachedBytes: Int
 
         /// Production-like defaults: 60 s propagation, 60 s cache, the write limit on; at most 10,000 cached reads
-        /// per location and 100,000 in all.
+        /// per location, 100,000 and 256 MiB in all.
         public init(
             propagation: Double = 60, propagationJitter: Double = 0, cacheTtl: Double = 60, writeLimit: Bool = true,
-            seed: UInt64 = 1, maxCachedEntriesPerLocation: Int = 10_000, maxCachedEntries: Int = 100_000
+            seed: UInt64 = 1, maxCachedEntriesPerLocation: Int = 10_000, maxCachedEntries: Int = 100_000,
+            maxCachedBytes: Int = 256 * 1024 * 1024
         ) {
             self.propagation = propagation
             self.propagationJitter = propagationJitter
@@ -40,6 +44,7 @@ public final class ConsistencySimulator: Sendable {
             self.seed = seed
             self.maxCachedEntriesPerLocation = maxCachedEntriesPerLocation
             self.maxCachedEntries = maxCachedEntries
+            self.maxCachedBytes = maxCachedBytes
         }
 
         /// Strongly consistent: no delay, no cache, no write limit (what Miniflare does).
@@ -89,7 +94,7 @@ public final class ConsistencySimulator: Sendable {
             State(
                 cache: ReadCache(
                     maxPerLocation: configuration.maxCachedEntriesPerLocation,
-                    maxTotal: configuration.maxCachedEntries),
+                    maxTotal: configuration.maxCachedEntries, maxBytes: configuration.maxCachedBytes),
                 rng: SplitMix64(seed: configuration.seed)))
     }
 

@@ -1,10 +1,10 @@
 import EdgeKV
 
-/// What each location has read (hits and misses), kept for the cache TTL and bounded in count.
+/// What each location has read (hits and misses), kept for the cache TTL and bounded in count and size.
 ///
 /// Locations are named by clients (a header of `edgekv serve`), so nothing here may grow with them: an entry leaves
 /// when its time is up, a location with no entries leaves with its last one, and past ``maxPerLocation`` entries at
-/// one location or ``maxTotal`` in all the oldest entry leaves first.
+/// one location, ``maxTotal`` in all, or ``maxBytes`` of values, keys and names in all, the oldest entry leaves first.
 ///
 /// Every entry lives for the same TTL, so the order entries were cached in is also the order they expire in: the
 /// queues below keep that order, expired entries are dropped from their front on every read and write (amortised
@@ -18,6 +18,8 @@ struct ReadCache {
         var value: KVEntry?
         var until: Int64
         var serial: UInt64
+        /// Roughly what the entry holds in memory, in bytes.
+        var size: Int
     }
 
     struct Slot {
@@ -36,16 +38,21 @@ struct ReadCache {
     let maxPerLocation: Int
     /// The most entries all locations keep together.
     let maxTotal: Int
+    /// The most bytes all locations keep together (``Entry/size``).
+    let maxBytes: Int
     private(set) var locations: [String: Location] = [:]
     /// Every entry in the order it was cached.
     private var order = FIFOQueue<Slot>()
     /// The number of entries, over all locations.
     private(set) var count = 0
+    /// The sum of the entries' sizes.
+    private(set) var bytes = 0
     private var nextSerial: UInt64 = 0
 
-    init(maxPerLocation: Int, maxTotal: Int) {
+    init(maxPerLocation: Int, maxTotal: Int, maxBytes: Int) {
         self.maxPerLocation = max(1, maxPerLocation)
         self.maxTotal = max(1, maxTotal)
+        self.maxBytes = maxBytes
     }
 
     /// The entry `location` has cached for `key`, if it is still fresh at `now`.
@@ -66,12 +73,17 @@ struct ReadCache {
         let serial = nextSerial
         nextSerial += 1
         var slot = locations.removeValue(forKey: location) ?? Location()
-        slot.entries[key] = Entry(value: value, until: until, serial: serial)
+        // Metadata is at most 1 KiB of JSON; its parsed form is counted at that.
+        let size =
+            (value?.value.count ?? 0) + (value?.metadata == nil ? 0 : KVLimits.maxMetadataBytes) + key.bytes.count
+            + location.utf8.count + 64
+        slot.entries[key] = Entry(value: value, until: until, serial: serial, size: size)
         slot.order.append((key, serial))
         while slot.entries.count > maxPerLocation, let oldest = slot.order.removeFirst() {
-            if slot.entries[oldest.key]?.serial == oldest.serial {
+            if let entry = slot.entries[oldest.key], entry.serial == oldest.serial {
                 slot.entries[oldest.key] = nil
                 count -= 1
+                bytes -= entry.size
             }
         }
         if slot.order.count > 2 * slot.entries.count + 16 {
@@ -81,7 +93,8 @@ struct ReadCache {
         locations[location] = slot
         order.append(Slot(location: location, key: key, serial: serial))
         count += 1
-        while count > maxTotal, let oldest = order.removeFirst() {
+        bytes += size
+        while count > maxTotal || bytes > maxBytes, let oldest = order.removeFirst() {
             if isLive(oldest) { remove(oldest.key, at: oldest.location) }
         }
         if order.count > 2 * count + 1024 {
@@ -92,8 +105,9 @@ struct ReadCache {
 
     /// Forgets what `location` has cached for `key`.
     mutating func remove(_ key: Key, at location: String) {
-        guard locations[location]?.entries.removeValue(forKey: key) != nil else { return }
+        guard let entry = locations[location]?.entries.removeValue(forKey: key) else { return }
         count -= 1
+        bytes -= entry.size
         if locations[location]?.entries.isEmpty == true {
             locations[location] = nil
             // A dictionary keeps its capacity: let go of it once most locations have left.

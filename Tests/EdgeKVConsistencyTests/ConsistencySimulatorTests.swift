@@ -156,6 +156,19 @@ import Testing
         #expect(sim.cachedReads == (3, 3))
     }
 
+    @Test func theOldestCachedReadLeavesPastTheByteBound() async throws {
+        let (sim, _) = try await Self.simulator(
+            .init(propagation: 0, cacheTtl: 60, writeLimit: false, maxCachedBytes: 2_500))
+        let big = String(repeating: "x", count: 1_000)
+        for key in ["a", "b", "c"] { try await sim.base.put(key, big) }
+        let us = sim.namespace(at: "us")
+        for key in ["a", "b", "c"] { #expect(try await us.get(key) == big) }
+        #expect(sim.cachedReads == (2, 1))
+        for key in ["a", "b", "c"] { try await sim.base.put(key, "new") }
+        #expect(try await us.get("c") == big)  // cached
+        #expect(try await us.get("a") == "new")  // evicted first
+    }
+
     @Test func aLocationReadAgainAndAgainStaysBounded() async throws {
         // Reads, writes that drop cached reads, and expiry leave stale places in the eviction order; they must not
         // pile up either.
