@@ -222,7 +222,8 @@ struct ServeCommandTests {
             let response = try await client.request("GET", "/me", headers: [(header, value)])
             #expect(response.status == 400, "\(header): \(response.text)")
             #expect(response.text.contains("\(header) "), "\(response.text)")
-            #expect(response.text.contains("is not a location: use 1 to 64 letters, digits, '_' or '-'"), "\(response.text)")
+            let rule = "is not a location: use 1 to 64 letters, digits, '_' or '-'"
+            #expect(response.text.contains(rule), "\(response.text)")
             #expect(response.text.count < 500, "the answer does not echo the whole header")
             #expect(response.cookie("session") == nil)
         }
