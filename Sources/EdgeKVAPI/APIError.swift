@@ -33,6 +33,11 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
     /// 10000: wrong credentials.
     static let authenticationError = APIError(status: 403, code: 10000, message: "Authentication error")
 
+    /// 10413: a body longer than the route takes.
+    static func bodyTooLarge(limit: Int) -> APIError {
+        APIError(status: 413, code: 10413, message: "Request body too large: the body is larger than \(limit) bytes")
+    }
+
     /// A bad request: KV's text where there is one.
     static func badRequest(_ message: String) -> APIError { APIError(status: 400, code: 10400, message: message) }
 

@@ -63,7 +63,7 @@ public struct KVAPI: Sendable {
         } catch let error as KVNamespaceError {
             return Envelope.failure(APIError(error))
         } catch let error as BodyTooLargeError {
-            return Envelope.failure(APIError(status: 413, code: 10413, message: "Request body too large: \(error)"))
+            return Envelope.failure(APIError.bodyTooLarge(limit: error.limit))
         } catch {
             context.logger.error("KV API request failed", metadata: ["path": "\(request.path)", "error": "\(error)"])
             return Envelope.failure(APIError(status: 500, code: 10500, message: "Internal error"))
@@ -356,18 +356,56 @@ public struct KVAPI: Sendable {
 
     // MARK: Bulk
 
+    /// The largest bulk read body; 100 keys of 512 bytes fit many times over, even escaped.
+    static let maxBulkGetBodyBytes = 1024 * 1024
+
+    /// Reads a bulk body element by element as it streams in (see ``JSONElementReader``), so that the body limit,
+    /// the element limit and what `handle` checks of each element refuse a request at the first byte, element or
+    /// item past them, without holding the body or its parsed tree whole.
+    /// - Returns: whether the array was there (it may be missing from the object form).
+    /// - Throws: ``APIError`` 413 past `limit` bytes (at once when `Content-Length` says so), `tooMany` past
+    ///   `reader.maxElements`, `wrongShape` for a body of another shape, 400 for text that is not JSON, or what
+    ///   `handle` throws.
+    @discardableResult
+    func readElements(
+        of request: Request, limit: Int, reader: JSONElementReader, wrongShape: APIError,
+        tooMany: APIError? = nil, _ handle: (JSONElementReader.Event) throws -> Void
+    ) async throws -> Bool {
+        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+            throw APIError.bodyTooLarge(limit: limit)
+        }
+        var reader = reader
+        var received = 0
+        do {
+            for try await chunk in request.body.chunks {
+                received += chunk.count
+                if received > limit { throw APIError.bodyTooLarge(limit: limit) }
+                try reader.consume(chunk, handle)
+            }
+            try reader.finish()
+        } catch let failure as JSONElementReader.Failure {
+            switch failure {
+            case .wrongShape, .duplicateArray: throw wrongShape
+            case .tooManyElements:
+                throw tooMany ?? .badRequest("The request body has more than \(reader.maxElements) elements")
+            case .memberTooLarge:
+                throw APIError.badRequest("A member of the request body is larger than \(reader.maxMemberBytes) bytes")
+            case .malformed(let offset, let reason):
+                throw APIError.badRequest("Malformed JSON in request body: invalid JSON at byte \(offset): \(reason)")
+            }
+        }
+        return reader.arrayMember == nil || reader.sawArray
+    }
+
     func bulkWrite(_ id: String, _ request: Request) async throws -> Response {
         let kv = try await namespace(id)
-        guard let items = try await jsonBody(request, limit: Self.maxBulkBodyBytes).arrayValue else {
-            throw APIError.badRequest("The request body must be a JSON array of {key, value, …} objects")
-        }
-        guard items.count <= Self.maxBulkItems else {
-            throw APIError.badRequest(
-                "A bulk write takes at most \(Self.maxBulkItems) items; this one has \(items.count)")
-        }
         var writes: [(key: String, write: KVWrite)] = []
-        writes.reserveCapacity(items.count)
-        for (index, item) in items.enumerated() {
+        try await readElements(
+            of: request, limit: Self.maxBulkBodyBytes, reader: JSONElementReader(maxElements: Self.maxBulkItems),
+            wrongShape: .badRequest("The request body must be a JSON array of {key, value, …} objects"),
+            tooMany: .badRequest("A bulk write takes at most \(Self.maxBulkItems) items; this one has more")
+        ) { event in
+            guard case .element(let index, let item) = event else { return }
             do {
                 writes.append(try BulkItem.write(item, clock: kv.clock))
             } catch let error as KVError {
@@ -384,15 +422,13 @@ public struct KVAPI: Sendable {
 
     func bulkDelete(_ id: String, _ request: Request) async throws -> Response {
         let kv = try await namespace(id)
-        guard let items = try await jsonBody(request, limit: Self.maxBulkBodyBytes).arrayValue else {
-            throw APIError.badRequest("The request body must be a JSON array of key names")
-        }
-        guard items.count <= Self.maxBulkItems else {
-            throw APIError.badRequest(
-                "A bulk delete takes at most \(Self.maxBulkItems) keys; this one has \(items.count)")
-        }
         var keys: [String] = []
-        for (index, item) in items.enumerated() {
+        try await readElements(
+            of: request, limit: Self.maxBulkBodyBytes, reader: JSONElementReader(maxElements: Self.maxBulkItems),
+            wrongShape: .badRequest("The request body must be a JSON array of key names"),
+            tooMany: .badRequest("A bulk delete takes at most \(Self.maxBulkItems) keys; this one has more")
+        ) { event in
+            guard case .element(let index, let item) = event else { return }
             guard let key = item.stringValue ?? item["name"]?.stringValue else {
                 throw APIError.badRequest("[\(index)]: expected a key name (string)")
             }
@@ -409,17 +445,28 @@ public struct KVAPI: Sendable {
 
     func bulkGet(_ id: String, _ request: Request) async throws -> Response {
         let kv = try await namespace(id)
-        let body = try await jsonBody(request, limit: 1024 * 1024)
-        guard let rawKeys = body["keys"]?.arrayValue else {
-            throw APIError.badRequest("The request body must be a JSON object with an array \"keys\"")
+        var keys: [String] = []
+        var members: [String: JSONValue] = [:]
+        let shape = APIError.badRequest("The request body must be a JSON object with an array \"keys\"")
+        let hasKeys = try await readElements(
+            of: request, limit: Self.maxBulkGetBodyBytes,
+            reader: JSONElementReader(arrayMember: "keys", maxElements: .max),
+            wrongShape: shape
+        ) { event in
+            switch event {
+            case .element(let index, let k):
+                guard let s = k.stringValue else { throw APIError.badRequest("keys[\(index)]: expected a string") }
+                keys.append(s)
+                // The key past the limit ends the read with the service's own error.
+                if keys.count > KVLimits.maxBulkKeys { try KVValidation.validateBulkKeys(keys) }
+            case .member(let name, let value):
+                members[name] = value
+            }
         }
-        let keys = try rawKeys.enumerated().map { index, k in
-            guard let s = k.stringValue else { throw APIError.badRequest("keys[\(index)]: expected a string") }
-            return s
-        }
-        let type = try KVValidation.bulkType(body["type"]?.stringValue ?? "text")
+        guard hasKeys else { throw shape }
+        let type = try KVValidation.bulkType(members["type"]?.stringValue ?? "text")
         var withMetadata = false
-        switch body["withMetadata"] {
+        switch members["withMetadata"] {
         case nil, .null: break
         case .bool(let b): withMetadata = b
         default: throw APIError.badRequest("\"withMetadata\" must be true or false")

@@ -22,17 +22,29 @@ public final class ConsistencySimulator: Sendable {
         public var writeLimit: Bool
         /// The seed of the random delays.
         public var seed: UInt64
+        /// The most reads one location keeps cached; past it the oldest leaves first.
+        public var maxCachedEntriesPerLocation: Int
+        /// The most reads all locations keep cached together; past it the oldest leaves first.
+        public var maxCachedEntries: Int
+        /// About how many bytes of values, keys and location names the cached reads may hold together; past it the
+        /// oldest leaves first.
+        public var maxCachedBytes: Int
 
-        /// Production-like defaults: 60 s propagation, 60 s cache, the write limit on.
+        /// Production-like defaults: 60 s propagation, 60 s cache, the write limit on; at most 10,000 cached reads
+        /// per location, 100,000 and 256 MiB in all.
         public init(
             propagation: Double = 60, propagationJitter: Double = 0, cacheTtl: Double = 60, writeLimit: Bool = true,
-            seed: UInt64 = 1
+            seed: UInt64 = 1, maxCachedEntriesPerLocation: Int = 10_000, maxCachedEntries: Int = 100_000,
+            maxCachedBytes: Int = 256 * 1024 * 1024
         ) {
             self.propagation = propagation
             self.propagationJitter = propagationJitter
             self.cacheTtl = cacheTtl
             self.writeLimit = writeLimit
             self.seed = seed
+            self.maxCachedEntriesPerLocation = maxCachedEntriesPerLocation
+            self.maxCachedEntries = maxCachedEntries
+            self.maxCachedBytes = maxCachedBytes
         }
 
         /// Strongly consistent: no delay, no cache, no write limit (what Miniflare does).
@@ -59,11 +71,6 @@ public final class ConsistencySimulator: Sendable {
         var versions: [Version]
     }
 
-    struct Cached {
-        var entry: KVEntry?
-        var until: Int64
-    }
-
     /// Keys by their exact bytes: Swift's `String` equality would merge canonically equivalent keys (NFC and NFD
     /// spellings), which KV keeps apart.
     struct Key: Hashable {
@@ -74,7 +81,7 @@ public final class ConsistencySimulator: Sendable {
 
     struct State {
         var histories: [Key: History] = [:]
-        var caches: [String: [Key: Cached]] = [:]
+        var cache: ReadCache
         var lastWrite: [Key: Int64] = [:]
         var rng: SplitMix64
     }
@@ -83,12 +90,44 @@ public final class ConsistencySimulator: Sendable {
     public init(base: any KVNamespace, configuration: Configuration = Configuration()) {
         self.base = base
         self.configuration = configuration
-        state = Mutex(State(rng: SplitMix64(seed: configuration.seed)))
+        state = Mutex(
+            State(
+                cache: ReadCache(
+                    maxPerLocation: configuration.maxCachedEntriesPerLocation,
+                    maxTotal: configuration.maxCachedEntries, maxBytes: configuration.maxCachedBytes),
+                rng: SplitMix64(seed: configuration.seed)))
+    }
+
+    /// How many reads are cached, over all locations, and at how many locations.
+    var cachedReads: (entries: Int, locations: Int) {
+        state.withLock { ($0.cache.count, $0.cache.locations.count) }
     }
 
     /// The namespace as code running at `location` sees it.
     public func namespace(at location: String) -> SimulatedKVNamespace {
         SimulatedKVNamespace(simulator: self, location: location)
+    }
+
+    /// The longest location name ``isValidLocation(_:)`` accepts.
+    public static let maxLocationLength = 64
+
+    /// Whether `name` is a location name a client may choose: 1 to 64 ASCII letters, digits, `_` or `-` (a
+    /// country code as `CF-IPCountry` sends it, a colo like `LHR`, or a name such as `eu-west`).
+    ///
+    /// The simulator keeps a location's name with each of its cached reads and writes, so a server that takes the
+    /// location from a request checks it first.
+    public static func isValidLocation(_ name: String) -> Bool {
+        let bytes = name.utf8
+        guard (1...maxLocationLength).contains(bytes.count) else { return false }
+        return bytes.allSatisfy { c in
+            switch c {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "_"), UInt8(ascii: "-"):
+                return true
+            default:
+                return false
+            }
+        }
     }
 
     var now: Int64 { base.clock.nowMilliseconds() }
@@ -100,11 +139,9 @@ public final class ConsistencySimulator: Sendable {
     func read(_ name: String, at location: String) async throws -> KVEntry? {
         let now = now
         let key = Key(name)
-        let cached: Cached?? = state.withLock { s in
-            guard let c = s.caches[location]?[key], c.until > now else { return .none }
-            return .some(c)
+        if let hit = state.withLock({ $0.cache.entry(at: location, key, now: now) }) {
+            return Self.live(hit.value, now)
         }
-        if case .some(let hit) = cached { return Self.live(hit?.entry, now) }
         let logged = state.withLock { $0.histories[key] }
         let entry: KVEntry?
         if let logged {
@@ -114,7 +151,7 @@ public final class ConsistencySimulator: Sendable {
         }
         let ttl = milliseconds(configuration.cacheTtl)
         if ttl > 0 {
-            state.withLock { $0.caches[location, default: [:]][key] = Cached(entry: entry, until: now + ttl) }
+            state.withLock { $0.cache.insert(entry, for: key, at: location, until: now + ttl, now: now) }
         }
         return Self.live(entry, now)
     }
@@ -155,7 +192,8 @@ public final class ConsistencySimulator: Sendable {
             if s.histories[key] == nil { s.histories[key] = History(baseline: baseline, versions: []) }
             s.histories[key]!.versions.append(version)
             // The writer's own location sees its write at once, whatever it had cached.
-            s.caches[location]?[key] = nil
+            s.cache.remove(key, at: location)
+            s.cache.sweep(now: now)
             Self.compact(&s.histories[key]!, now: now)
         }
     }

@@ -105,7 +105,12 @@ import Testing
         try await APIServer.with { api in
             let ns = try await api.createNamespace("t")
             try await api.kv(ns).put("k", "v")
-            let bodies = ["{", "[", "nul", "{\"title\":\"x\",}", "\u{FF}\u{FE}", "{\"title\":\"\\u12\"}", "[1,]"]
+            // Bulk bodies are read item by item and report their first problem, so the item before the trailing comma
+            // is one that both bulk writes and bulk deletes take.
+            let bodies = [
+                "{", "[", "nul", "{\"title\":\"x\",}", "\u{FF}\u{FE}", "{\"title\":\"\\u12\"}", "[,]",
+                #"[{"key":"a","value":"b","name":"a"},]"#,
+            ]
             for body in bodies {
                 for (method, path) in [
                     ("POST", ""), ("PUT", "/\(ns)"), ("PUT", "/\(ns)/bulk"), ("POST", "/\(ns)/bulk/delete"),

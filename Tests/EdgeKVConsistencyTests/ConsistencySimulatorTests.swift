@@ -1,8 +1,9 @@
 import EdgeKV
-import EdgeKVConsistency
 import EdgeKVSQLite
 import EdgeKVTestSupport
 import Testing
+
+@testable import EdgeKVConsistency
 
 @Suite struct ConsistencySimulatorTests {
     /// Strong mode is the KV contract, unchanged.
@@ -107,5 +108,91 @@ import Testing
         let first = try await visibleAfter(seed: 7)
         #expect(first >= 10 && first <= 60)
         #expect(try await visibleAfter(seed: 7) == first)
+    }
+
+    // MARK: Bounds
+
+    @Test func cachedReadsLeaveOnceTheirTtlIsUpOnTheNextReadOrWrite() async throws {
+        let (sim, clock) = try await Self.simulator(.init(propagation: 0, cacheTtl: 60, writeLimit: false))
+        for location in 0..<50 {
+            for key in 0..<20 { _ = try await sim.namespace(at: "l\(location)").get("k\(key)") }
+        }
+        #expect(sim.cachedReads == (1000, 50))
+        clock.advance(seconds: 30)
+        _ = try await sim.namespace(at: "late").get("k0")
+        #expect(sim.cachedReads == (1001, 51), "nothing is due yet")
+        clock.advance(seconds: 30)
+        _ = try await sim.namespace(at: "next").get("k0")
+        #expect(sim.cachedReads == (2, 2), "the first thousand are due: only late's and next's reads are left")
+        clock.advance(seconds: 60)
+        try await sim.namespace(at: "writer").put("k1", "v")
+        #expect(sim.cachedReads == (0, 0), "a write sweeps too")
+    }
+
+    @Test func theOldestCachedReadOfALocationLeavesPastItsBound() async throws {
+        let (sim, _) = try await Self.simulator(
+            .init(propagation: 0, cacheTtl: 60, writeLimit: false, maxCachedEntriesPerLocation: 2))
+        let us = sim.namespace(at: "us")
+        for key in ["a", "b", "c"] { #expect(try await us.get(key) == nil) }
+        #expect(sim.cachedReads == (2, 1))
+        // The truth changes underneath: a cached miss still answers nil, an evicted one reads the truth.
+        for key in ["a", "b", "c"] { try await sim.base.put(key, "v") }
+        #expect(try await us.get("c") == nil)
+        #expect(try await us.get("a") == "v")  // evicted first
+        #expect(try await us.get("c") == nil)  // still cached: "b" left for "a"
+        #expect(try await us.get("b") == "v")
+        #expect(sim.cachedReads == (2, 1))
+    }
+
+    @Test func theOldestCachedReadOverallLeavesPastTheTotalBound() async throws {
+        let (sim, _) = try await Self.simulator(
+            .init(propagation: 0, cacheTtl: 60, writeLimit: false, maxCachedEntries: 3))
+        for location in ["l1", "l2", "l3", "l4"] { #expect(try await sim.namespace(at: location).get("k") == nil) }
+        #expect(sim.cachedReads == (3, 3))
+        try await sim.base.put("k", "v")
+        #expect(try await sim.namespace(at: "l4").get("k") == nil)
+        #expect(try await sim.namespace(at: "l1").get("k") == "v")  // evicted first
+        for location in 0..<1000 { _ = try await sim.namespace(at: "many\(location)").get("k") }
+        #expect(sim.cachedReads == (3, 3))
+    }
+
+    @Test func theOldestCachedReadLeavesPastTheByteBound() async throws {
+        let (sim, _) = try await Self.simulator(
+            .init(propagation: 0, cacheTtl: 60, writeLimit: false, maxCachedBytes: 2_500))
+        let big = String(repeating: "x", count: 1_000)
+        for key in ["a", "b", "c"] { try await sim.base.put(key, big) }
+        let us = sim.namespace(at: "us")
+        for key in ["a", "b", "c"] { #expect(try await us.get(key) == big) }
+        #expect(sim.cachedReads == (2, 1))
+        for key in ["a", "b", "c"] { try await sim.base.put(key, "new") }
+        #expect(try await us.get("c") == big)  // cached
+        #expect(try await us.get("a") == "new")  // evicted first
+    }
+
+    @Test func aLocationReadAgainAndAgainStaysBounded() async throws {
+        // Reads, writes that drop cached reads, and expiry leave stale places in the eviction order; they must not
+        // pile up either.
+        let (sim, clock) = try await Self.simulator(
+            .init(propagation: 0, cacheTtl: 1, writeLimit: false, maxCachedEntriesPerLocation: 5, maxCachedEntries: 8))
+        for round in 0..<3000 {
+            let here = sim.namespace(at: "l\(round % 3)")
+            _ = try await here.get("k\(round % 7)")
+            if round % 2 == 0 { try await here.put("k\(round % 7)", "v\(round)") }
+            if round % 100 == 0 { clock.advance(milliseconds: 700) }
+            let (entries, locations) = sim.cachedReads
+            #expect(entries <= 8 && locations <= 3)
+        }
+        clock.advance(seconds: 2)
+        _ = try await sim.namespace(at: "l0").get("k0")
+        #expect(sim.cachedReads == (1, 1))
+    }
+
+    @Test(arguments: [
+        ("us", true), ("US", true), ("eu-west", true), ("LHR", true), ("a_b-9", true), ("default", true),
+        (String(repeating: "x", count: 64), true), ("", false), (String(repeating: "x", count: 65), false),
+        ("us east", false), ("ü", false), ("a/b", false), ("a.b", false), ("us\n", false),
+    ])
+    func locationNames(name: String, valid: Bool) {
+        #expect(ConsistencySimulator.isValidLocation(name) == valid)
     }
 }

@@ -211,4 +211,30 @@ struct ServeCommandTests {
         let bad = try await box.run(["serve", "--port", "0", "--persist-to", box.state, "--consistency", "weak"])
         #expect(bad.status == 64 && bad.stderr.contains("--consistency is strong or eventual."), "\(bad)")
     }
+
+    @Test("--consistency eventual: a location header that names no location is answered 400, before KV is read")
+    func invalidLocationHeader() async throws {
+        let box = try Sandbox()
+        let server = try await ServeProcess(box, ["--persist-to", box.state, "--consistency", "eventual"])
+        let client = server.client
+        let long = String(repeating: "x", count: 50_000)
+        for (header, value) in [("X-EdgeKV-Location", "us east"), ("CF-IPCountry", long), ("X-EdgeKV-Location", "")] {
+            let response = try await client.request("GET", "/me", headers: [(header, value)])
+            #expect(response.status == 400, "\(header): \(response.text)")
+            #expect(response.text.contains("\(header) "), "\(response.text)")
+            let rule = "is not a location: use 1 to 64 letters, digits, '_' or '-'"
+            #expect(response.text.contains(rule), "\(response.text)")
+            #expect(response.text.count < 500, "the answer does not echo the whole header")
+            #expect(response.cookie("session") == nil)
+        }
+        let valid = try await client.request("GET", "/", headers: [("X-EdgeKV-Location", "eu-west_2")])
+        #expect(valid.status == 200, "\(valid.text)")
+        let unnamed = try await client.request("GET", "/")
+        #expect(unnamed.status == 200, "\(unnamed.text)")
+        try await Self.stop(server)
+
+        let help = try await box.run(["serve", "--help"])
+        let words = help.stdoutText.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        #expect(words.contains("a header naming anything else is answered 400"), "\(help)")
+    }
 }

@@ -21,7 +21,9 @@ struct ServeCommand: AsyncParsableCommand {
             SESSIONS exists even without a config. --record FILE writes every request and response as a fixture \
             that `edgekv replay` runs; secrets in headers are redacted. With --consistency eventual, KV behaves like \
             production: writes reach other locations after 60 s, reads are cached, one write per second per key; \
-            the location comes from the CF-IPCountry or X-EdgeKV-Location header. Stops on SIGINT or SIGTERM.
+            the location comes from the X-EdgeKV-Location or CF-IPCountry header (else `default`); a location is 1 \
+            to 64 letters, digits, '_' or '-', and a header naming anything else is answered 400. Stops on SIGINT or \
+            SIGTERM.
 
             Limits: a request head is at most 64 KiB; POST /login reads at most 64 KiB of body (a larger \
             Content-Length is refused with 413 before the body is read, and the connection closes). Idle, \
@@ -88,7 +90,8 @@ struct ServeCommand: AsyncParsableCommand {
             // here too.
             Output.diagnostic("warning: every request will answer 500: \(error)")
         }
-        var app = demo.runtime(env: env, logger: logger)
+        var app = demo.runtime(
+            env: env, logger: logger, middleware: consistency == "eventual" ? [RequestLocation.check] : [])
         if consistency == "eventual" {
             let simulators = env.bindings.compactMapValues { binding -> ConsistencySimulator? in
                 if case .kv(let base) = binding { return ConsistencySimulator(base: base) }
@@ -96,10 +99,8 @@ struct ServeCommand: AsyncParsableCommand {
             }
             let base = env
             app.envForRequest = { request in
-                let location =
-                    request.headers[HTTPField.Name("X-EdgeKV-Location")!] ?? request.headers[
-                        HTTPField.Name("CF-IPCountry")!]
-                    ?? "default"
+                // RequestLocation.check answers a request with an invalid location before it reads KV.
+                guard let location = RequestLocation.of(request) else { return base }
                 var env = base
                 for (name, simulator) in simulators { env.bindings[name] = .kv(simulator.namespace(at: location)) }
                 return env

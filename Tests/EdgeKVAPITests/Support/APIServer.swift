@@ -71,6 +71,20 @@ struct APIServer: Sendable {
         try await client.request(method, target, headers: defaultHeaders + headers, body: body)
     }
 
+    /// Sends the head of a request that declares a JSON body of `declaredLength` bytes, then only `sent` of it, and
+    /// reads the answer: one the server can give only if it answers before the body is complete (else the read
+    /// times out and this throws).
+    func sendPartial(
+        _ method: String, _ path: String, declaredLength: Int, sent: [UInt8]
+    ) async throws
+        -> HTTPTestResponse
+    {
+        var head = "\(method) \(root)\(path) HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nConnection: close\r\n"
+        for (name, value) in defaultHeaders { head += "\(name): \(value)\r\n" }
+        head += "Content-Type: application/json\r\nContent-Length: \(declaredLength)\r\n\r\n"
+        return try await HTTPTestClient(port: server.port, timeout: .seconds(20)).send(raw: Array(head.utf8) + sent)
+    }
+
     /// Creates a namespace through the API and returns its id.
     func createNamespace(_ title: String = "ns-\(UUID().uuidString)") async throws -> String {
         let result = try expectSuccess(try await send("POST", "", json: #"{"title":\#(JSONValue.string(title))}"#))
