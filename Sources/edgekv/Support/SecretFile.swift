@@ -12,7 +12,7 @@ enum SecretFile {
     /// - Throws: ``CLIError`` when the file cannot be read, is not UTF-8 or holds nothing.
     static func read(_ path: String) throws -> String {
         let text = try contents(path)
-        let value = String(text.reversed().drop { $0 == "\n" || $0 == "\r" }.reversed())
+        let value = String(text.reversed().drop(while: \.isNewline).reversed())
         guard !value.isEmpty else { throw CLIError("\(path) is empty") }
         return value
     }
