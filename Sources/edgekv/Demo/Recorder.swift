@@ -81,7 +81,7 @@ final class Recorder: Sendable {
     }
 
     deinit {
-        file.withLock { close($0.descriptor) }
+        file.withLock { _ = close($0.descriptor) }
     }
 
     /// A runtime that serves `app` and records each exchange.
@@ -112,19 +112,19 @@ final class Recorder: Sendable {
         if !body.isEmpty {
             let contentType = request.headers[.contentType]?.lowercased() ?? ""
             if contentType.contains("json"), let json = try? JSONValue(parsing: body) {
+                // Cut JSON cannot be parsed to find its secrets: a long body is redacted whole, then cut.
                 let redacted = redactor.request(json)
                 if body.count <= Self.recordedBodyLimit {
                     req["json"] = redacted
                     headers = headers.filter { $0.key.lowercased() != "content-type" }
                 } else {
-                    Self.keep(Array(redacted.serialized.utf8), size: body.count, in: &req)
+                    Self.keep(
+                        Array(redacted.serialized.utf8).prefix(Self.recordedBodyLimit), size: body.count, in: &req)
                 }
-            } else if contentType.hasPrefix("application/x-www-form-urlencoded"),
-                let text = String(validating: body, as: UTF8.self)
-            {
-                Self.keep(Array(redactor.formEncoded(text[...]).utf8), size: body.count, in: &req)
             } else {
-                Self.keep(body, size: body.count, in: &req)
+                // Cut first: the rest is never looked at. A form value cut short is still after its name.
+                let form = contentType.hasPrefix("application/x-www-form-urlencoded") ? redactor : nil
+                Self.keep(body.prefix(Self.recordedBodyLimit), size: body.count, form: form, in: &req)
             }
         }
         if !headers.isEmpty { req["headers"] = .object(headers) }
@@ -143,18 +143,17 @@ final class Recorder: Sendable {
         append(["request": .object(req), "expect": .object(expect)])
     }
 
-    /// Sets the request's body from `bytes`, cut to ``recordedBodyLimit`` with `truncated` giving the full `size`
-    /// when the client sent more than that.
-    static func keep(_ bytes: [UInt8], size: Int, in request: inout [String: JSONValue]) {
-        var kept = bytes[...]
-        if size > recordedBodyLimit {
-            kept = bytes.prefix(recordedBodyLimit)
-            request["truncated"] = .int(Int64(size))
-        }
+    /// Sets the request's body to `kept`, the start of a body of `size` bytes, with `truncated` when that is not all
+    /// of it; form parameters are redacted by `form`.
+    static func keep(
+        _ kept: ArraySlice<UInt8>, size: Int, form: Redactor? = nil, in request: inout [String: JSONValue]
+    ) {
+        let cut = size > kept.count
+        if cut { request["truncated"] = .int(Int64(size)) }
         // A cut can split a UTF-8 sequence: text cut mid-character stays text, a few bytes shorter.
-        for drop in 0...(size > recordedBodyLimit ? min(3, kept.count) : 0) {
+        for drop in 0...(cut ? min(3, kept.count) : 0) {
             if let text = String(validating: kept.dropLast(drop), as: UTF8.self) {
-                request["body"] = .string(text)
+                request["body"] = .string(form?.formEncoded(text[...]) ?? text)
                 return
             }
         }
