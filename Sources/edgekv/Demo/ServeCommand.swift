@@ -21,7 +21,7 @@ struct ServeCommand: AsyncParsableCommand {
             SESSIONS exists even without a config. Values given with --var show in `ps`: put secrets such as \
             SESSION_KEYS in a --var-file. --record FILE writes every request and response as a fixture that \
             `edgekv replay` runs, created owner-only (0600): header, query, form and JSON values whose name \
-            contains a --redact word are redacted, and bodies over 64 KiB are cut. With --consistency eventual, KV behaves like \
+            contains a --redact word are redacted, bodies over 64 KiB cut. With --consistency eventual, KV acts like \
             production: writes reach other locations after 60 s, reads are cached, one write per second per key; \
             the location comes from the CF-IPCountry or X-EdgeKV-Location header. Stops on SIGINT or SIGTERM.
             """)
