@@ -217,7 +217,8 @@ struct Parser {
     }
 
     func request(_ value: JSONValue, _ path: String) throws -> Fixture.RequestStep {
-        let o = try object(value, path, allowed: ["method", "path", "headers", "body", "json", "base64", "location"])
+        let o = try object(
+            value, path, allowed: ["method", "path", "headers", "body", "json", "base64", "location", "truncated"])
         let method = try string(o["method"], "\(path).method")?.uppercased() ?? "GET"
         guard method.allSatisfy({ $0.isLetter }) else { throw fail("\(path).method", "not an HTTP method") }
         guard let target = try string(o["path"], "\(path).path") else {
@@ -246,9 +247,13 @@ struct Parser {
             guard let data = Data(base64Encoded: b64) else { throw fail("\(path).base64", "not valid base64") }
             body = Array(data)
         }
+        let truncated = try int(o["truncated"], "\(path).truncated")
+        if let truncated, truncated < (body?.count).map(Int64.init) ?? 0 {
+            throw fail("\(path).truncated", "the body's full size in bytes: at least the size of the body kept")
+        }
         return Fixture.RequestStep(
             method: method, path: target, headers: headers, body: body, isJSON: isJSON,
-            location: try string(o["location"], "\(path).location"))
+            location: try string(o["location"], "\(path).location"), truncated: truncated)
     }
 
     func expectation(_ value: JSONValue, _ path: String) throws -> Fixture.Expectation {

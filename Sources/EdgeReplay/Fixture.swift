@@ -80,6 +80,9 @@ public struct Fixture: Sendable {
         public var isJSON: Bool
         /// The location the request is served at (consistency simulator).
         public var location: String?
+        /// The full size in bytes of a body the recorder cut (`truncated`): `body` holds only its start, so the
+        /// request cannot be sent as it was and the fixture is reported skipped, never passed.
+        public var truncated: Int64?
     }
 
     /// What a response must show.

@@ -132,7 +132,7 @@ struct FixtureParsingTests {
             label: "unknown key in a request", json: request(#"{"path": "/", "header": {}}"#),
             message:
                 "broken.json: steps[1].request.header: unknown field "
-                + "(expected one of: base64, body, headers, json, location, method, path)"
+                + "(expected one of: base64, body, headers, json, location, method, path, truncated)"
         ),
         Broken(
             label: "request of a bad type", json: request(#""/""#),
@@ -173,6 +173,15 @@ struct FixtureParsingTests {
         Broken(
             label: "body of a bad type", json: request(#"{"path": "/", "body": 5}"#),
             message: "broken.json: steps[1].request.body: expected a string"),
+        Broken(
+            label: "truncated of a bad type", json: request(#"{"path": "/", "body": "ab", "truncated": "10"}"#),
+            message: "broken.json: steps[1].request.truncated: expected an integer"),
+        Broken(
+            label: "truncated smaller than the body kept",
+            json: request(#"{"path": "/", "body": "abc", "truncated": 2}"#),
+            message:
+                "broken.json: steps[1].request.truncated: the body's full size in bytes: at least the size of the body kept"
+        ),
     ]
 
     static let expectCases: [Broken] = [

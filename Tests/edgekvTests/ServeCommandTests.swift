@@ -91,6 +91,155 @@ struct ServeCommandTests {
         #expect(live.stdoutText.split(separator: "\n").last == "1 passed, 0 failed")
     }
 
+    /// The record file parsed as JSON, requiring a complete fixture.
+    static func recorded(_ path: String) throws -> JSON {
+        let data = try Data(contentsOf: URL(fileURLWithPath: path))
+        return try JSONDecoder().decode(JSON.self, from: data)
+    }
+
+    @Test("--record: bodies over 64 KiB are cut and marked, the file is complete after every request, replay skips it")
+    func recordLargeBodies() async throws {
+        let box = try Sandbox()
+        let record = box.root.file("recorded.json")
+        // An invalid SESSION_MAX_AGE answers every request with a 500 that quotes the value: a response over the limit.
+        let vars = try box.file("big.vars", "SESSION_MAX_AGE=\(String(repeating: "9x", count: 40_000))\n")
+        let server = try await ServeProcess(
+            box, ["--persist-to", box.state, "--record", record, "--var-file", vars])
+        let text = [UInt8](repeating: UInt8(ascii: "a"), count: 300_000)
+        let json = Array(#"{"password": "hunter2-secret", "text": ""#.utf8) + text + Array(#""}"#.utf8)
+        let binary = [UInt8](repeating: 0xFF, count: 100_000)
+        let requests: [(headers: [(name: String, value: String)], body: [UInt8]?)] = [
+            ([], nil), ([("Content-Type", "text/plain")], text), ([("Content-Type", "application/json")], json),
+            ([], binary),
+        ]
+        for (i, request) in requests.enumerated() {
+            let method = request.body == nil ? "GET" : "POST"
+            let response = try await server.client.request(method, "/", headers: request.headers, body: request.body)
+            #expect(response.status == 500)
+            if i == 0 { #expect(response.body.count > 64 * 1024, "the response quotes the value") }
+            // Complete after every request, not only at exit.
+            #expect(try Self.recorded(record)["steps"]?.arrayValue?.count == i + 1)
+        }
+        try await Self.stop(server)
+
+        let size = try FileManager.default.attributesOfItem(atPath: record)[.size] as? Int ?? .max
+        #expect(size < 4 * 100_000, "each step keeps at most 64 KiB of body, got a file of \(size) bytes")
+        let fileText = try String(contentsOfFile: record, encoding: .utf8)
+        #expect(!fileText.contains("hunter2-secret"), "a cut JSON body is redacted before it is cut")
+        let steps = try #require(try Self.recorded(record)["steps"]?.arrayValue)
+        #expect(steps[0]["expect"] == ["status": 500], "no body expectation for a response over the limit")
+        let cutText = try #require(steps[1]["request"])
+        #expect(cutText["truncated"] == 300_000)
+        #expect(cutText["body"]?.stringValue?.utf8.count == 64 * 1024)
+        let cutJSON = try #require(steps[2]["request"])
+        #expect(cutJSON["truncated"]?.numberValue == Double(json.count))
+        #expect(cutJSON["json"] == nil && cutJSON["headers"]?["Content-Type"] == "application/json")
+        #expect(cutJSON["body"]?.stringValue?.hasPrefix(#"{"password":"[redacted]","text":"aaa"#) == true)
+        let cutBinary = try #require(steps[3]["request"])
+        #expect(cutBinary["truncated"] == 100_000)
+        #expect(cutBinary["base64"]?.stringValue.flatMap { Data(base64Encoded: $0) } == Data(binary.prefix(64 * 1024)))
+
+        let replay = try await box.run(["replay", record])
+        #expect(replay.status == 0, "\(replay)")
+        #expect(
+            replay.stdoutText.contains(
+                "skipped, steps[1].request.body was cut when recorded (65536 of 300000 bytes kept)"),
+            "\(replay)")
+        #expect(replay.stdoutText.split(separator: "\n").last == "0 passed, 0 failed, 1 skipped")
+    }
+
+    @Test("--record redacts secret headers, query and form parameters and JSON members at any depth; the file is 0600")
+    func recordRedacts() async throws {
+        let box = try Sandbox()
+        let record = box.root.file("recorded.json")
+        // An existing file readable by all is truncated and tightened.
+        try Data("old".utf8).write(to: URL(fileURLWithPath: record))
+        #expect(chmod(record, 0o644) == 0)
+        let server = try await ServeProcess(
+            box, ["--persist-to", box.state, "--record", record, "--redact", "FINGERPRINT"])
+        let mode = try FileManager.default.attributesOfItem(atPath: record)[.posixPermissions] as? Int
+        #expect(mode == 0o600, "mode \(String(mode ?? 0, radix: 8))")
+        let client = server.client
+        let login = try await client.request(
+            "POST", "/login?token=tok-v1&API_KEY=apikey-v2&next=%2Fme",
+            headers: [
+                ("X-Csrf", "csrf-v3"), ("X-Jwt", "jwt-v4"), ("X-Signature", "sig-v5"),
+                ("X-Device-Fingerprint", "fp-v6"),
+                ("X-Request-Id", "visible-id"), ("Content-Type", "application/json"),
+            ],
+            body: Array(
+                #"{"user": "alice", "password": "pw-v7", "profile": {"Session_Token": "nested-v8", "city": "Oslo"}, "#
+                    .utf8) + Array(#""devices": [{"secret": "list-v9"}]}"#.utf8))
+        #expect(login.status == 200)
+        let cookie = ("Cookie", "session=\(try #require(login.cookie("session")))")
+        let form = try await client.request(
+            "POST", "/nope", headers: [cookie, ("Content-Type", "application/x-www-form-urlencoded")],
+            body: Array("user=bob&pass%77d=form-v10&monkey=m-v11".utf8))
+        #expect(form.status == 404)
+        #expect(try await client.request("GET", "/me", headers: [cookie]).status == 200)
+        try await Self.stop(server)
+
+        let text = try String(contentsOfFile: record, encoding: .utf8)
+        for secret in ["tok-v1", "apikey-v2", "csrf-v3", "jwt-v4", "sig-v5", "fp-v6", "pw-v7", "nested-v8", "list-v9"]
+            + ["form-v10", "m-v11"]
+        {
+            #expect(!text.contains(secret), "\(secret) is recorded: \(text)")
+        }
+        let steps = try #require(try Self.recorded(record)["steps"]?.arrayValue)
+        let request = try #require(steps.first?["request"])
+        #expect(request["path"] == "/login?token=%5Bredacted%5D&API_KEY=%5Bredacted%5D&next=%2Fme")
+        #expect(
+            request["headers"]
+                == [
+                    "X-Csrf": "[redacted]", "X-Jwt": "[redacted]", "X-Signature": "[redacted]",
+                    "X-Device-Fingerprint": "[redacted]", "X-Request-Id": "visible-id",
+                ])
+        #expect(
+            request["json"]
+                == [
+                    "user": "alice", "password": "[redacted]",
+                    "profile": ["Session_Token": "[redacted]", "city": "Oslo"], "devices": [["secret": "[redacted]"]],
+                ])
+        #expect(steps[1]["request"]?["body"] == "user=bob&pass%77d=%5Bredacted%5D&monkey=%5Bredacted%5D")
+        // The cookie jar still carries the session from the login to /me.
+        #expect(steps.map { $0["expect"]?["cookies"]?["session"] } == [["set": true], ["set": false], ["set": false]])
+        let replay = try await box.run(["replay", record])
+        #expect(replay.stdoutText.split(separator: "\n").last == "1 passed, 0 failed", "\(replay)")
+
+        // Help text is wrapped: compare with the line breaks as spaces.
+        let help = try await box.run(["serve", "--help"]).stdoutText.split(whereSeparator: \.isWhitespace)
+            .joined(separator: " ")
+        for word in ["64 KiB", "--redact", "token", "password", "csrf", "signature", "credential", "monkey", "0600"] {
+            #expect(help.contains(word), "serve --help does not say \(word)")
+        }
+    }
+
+    @Test("--var-file: vars from a dotenv file keep SESSION_KEYS off the command line; --var wins over it")
+    func varFile() async throws {
+        let box = try Sandbox()
+        let file = try box.file(
+            "dev.vars",
+            "# local secrets\nexport SESSION_STORE=signed\n\nSESSION_KEYS = \"\(Self.signedKeys)\"\nSESSION_MAX_AGE=10\n"
+        )
+        let server = try await ServeProcess(
+            box, ["--persist-to", box.state, "--var-file", file, "--var", "SESSION_MAX_AGE=60"])
+        let commandLine = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(server.child.pid)/cmdline"))
+        let response = try await server.client.request("GET", "/")
+        try await Self.stop(server)
+        #expect(server.banner.contains("store signed"), "\(server.banner)")
+        #expect(!String(decoding: commandLine, as: UTF8.self).contains(Self.signedKeys))
+        #expect(response.status == 200)
+        let value = try #require(response.cookie("session"))
+        #expect(value.split(separator: ".").count == 3, "a signed cookie: \(value)")
+        #expect(response.setCookies.first?.contains("Max-Age=60") == true, "\(response.setCookies)")
+
+        let bad = try box.file("bad.vars", "SESSION_STORE=signed\nhunter2-pasted-alone\n")
+        let result = try await box.run(["serve", "--port", "0", "--persist-to", box.state, "--var-file", bad])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stderr.contains("\(bad):2: expected NAME=VALUE"), "\(result)")
+        #expect(!result.stderr.contains("hunter2"), "the line is not repeated: \(result)")
+    }
+
     @Test("--record with a file that cannot be written is a clear error at startup")
     func recordUnwritable() async throws {
         let box = try Sandbox()

@@ -18,8 +18,10 @@ struct ServeCommand: AsyncParsableCommand {
         discussion: """
             KV bindings come from the config's kv_namespaces (locally `preview_id ?? id ?? binding`, as wrangler \
             dev does; with --remote the namespace `id` on Workers KV), vars from its vars and --var. The binding \
-            SESSIONS exists even without a config. --record FILE writes every request and response as a fixture \
-            that `edgekv replay` runs; secrets in headers are redacted. With --consistency eventual, KV behaves like \
+            SESSIONS exists even without a config. Values given with --var show in `ps`: put secrets such as \
+            SESSION_KEYS in a --var-file. --record FILE writes every request and response as a fixture that \
+            `edgekv replay` runs, created owner-only (0600): header, query, form and JSON values whose name \
+            contains a --redact word are redacted, bodies over 64 KiB cut. With --consistency eventual, KV acts like \
             production: writes reach other locations after 60 s, reads are cached, one write per second per key; \
             the location comes from the X-EdgeKV-Location or CF-IPCountry header (else `default`); a location is 1 \
             to 64 letters, digits, '_' or '-', and a header naming anything else is answered 400. Stops on SIGINT or \
@@ -32,10 +34,29 @@ struct ServeCommand: AsyncParsableCommand {
 
     @Option(help: "The address to listen on.") var host = "127.0.0.1"
     @Option(help: "The port to listen on (0 picks a free one).") var port = 8787
-    @Option(name: .customLong("var"), help: ArgumentHelp("A var for the env, K=V (repeatable).", valueName: "K=V"))
+    @Option(
+        name: .customLong("var"),
+        help: ArgumentHelp("A var for the env, K=V (repeatable; shows in `ps`).", valueName: "K=V"))
     var vars: [String] = []
     @Flag(help: "Bind KV namespaces to Workers KV through the REST client.") var remote = false
-    @Option(help: ArgumentHelp("Record requests and responses as a fixture.", valueName: "file")) var record: String?
+    @Option(
+        help: ArgumentHelp(
+            "Record requests and responses as a fixture (mode 0600; bodies over "
+                + "\(Recorder.recordedBodyLimit / 1024) KiB are recorded cut, and replay skips them).",
+            valueName: "file"))
+    var record: String?
+    @Option(
+        help: ArgumentHelp(
+            "With --record, also redact names containing this word (repeatable). Always redacted, case-insensitively "
+                + "and anywhere in the name (so `monkey` too): \(Redactor.defaultWords.joined(separator: ", ")).",
+            valueName: "word"))
+    var redact: [String] = []
+    @Option(
+        name: .customLong("var-file"),
+        help: ArgumentHelp(
+            "Read vars from this dotenv file of NAME=VALUE lines, for secrets such as SESSION_KEYS (repeatable; "
+                + "--var wins).", valueName: "file"))
+    var varFiles: [String] = []
     @Option(help: ArgumentHelp("`strong` (default) or `eventual`.", valueName: "mode")) var consistency = "strong"
     @OptionGroup var state: StateOptions
     @OptionGroup(title: "Connection limits") var connection: ServerOptions
@@ -61,6 +82,9 @@ struct ServeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let config = try state.loadConfig() ?? WranglerConfig()
+        var overrides: [String: String] = [:]
+        for file in varFiles { overrides.merge(try SecretFile.variables(file)) { _, later in later } }
+        overrides.merge(self.overrides) { _, flag in flag }
         var env: Env
         if remote {
             let client = CloudflareClient(configuration: try CloudflareConfiguration.fromEnvironment())
@@ -108,7 +132,8 @@ struct ServeCommand: AsyncParsableCommand {
         }
         let recorder = try record.map {
             try Recorder(
-                path: $0, name: "recorded \(ISO8601DateFormatter().string(from: Date()))", logger: logger)
+                path: $0, name: "recorded \(ISO8601DateFormatter().string(from: Date()))", redact: redact,
+                logger: logger)
         }
         let runtime = recorder?.runtime(recording: app) ?? app
         let server = EdgeServer(
