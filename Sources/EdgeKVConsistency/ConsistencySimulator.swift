@@ -132,7 +132,11 @@ public final class ConsistencySimulator: Sendable {
 
     var now: Int64 { base.clock.nowMilliseconds() }
 
-    func milliseconds(_ seconds: Double) -> Int64 { Int64((seconds * 1000).rounded()) }
+    /// A configured delay in milliseconds, held to 0 ... 10⁹ s (a NaN is 0) so that no setting can trap.
+    func milliseconds(_ seconds: Double) -> Int64 {
+        guard seconds.isFinite, seconds > 0 else { return 0 }
+        return Int64((min(seconds, 1e9) * 1000).rounded())
+    }
 
     // MARK: Reads
 
@@ -151,7 +155,7 @@ public final class ConsistencySimulator: Sendable {
         }
         let ttl = milliseconds(configuration.cacheTtl)
         if ttl > 0 {
-            state.withLock { $0.cache.insert(entry, for: key, at: location, until: now + ttl, now: now) }
+            state.withLock { $0.cache.insert(entry, for: key, at: location, until: now.saturatingAdd(ttl), now: now) }
         }
         return Self.live(entry, now)
     }
@@ -163,7 +167,7 @@ public final class ConsistencySimulator: Sendable {
 
     static func live(_ entry: KVEntry?, _ now: Int64) -> KVEntry? {
         guard let entry else { return nil }
-        if let e = entry.expiration, e * 1000 <= now { return nil }
+        if let e = entry.expiration, Int64.milliseconds(seconds: e) <= now { return nil }
         return entry
     }
 
@@ -174,7 +178,7 @@ public final class ConsistencySimulator: Sendable {
         let key = Key(name)
         if configuration.writeLimit {
             let limited = state.withLock { s in
-                if let last = s.lastWrite[key], now - last < 1000 { return true }
+                if let last = s.lastWrite[key], now.saturatingSubtract(last) < 1000 { return true }
                 s.lastWrite[key] = now
                 return false
             }
@@ -188,7 +192,7 @@ public final class ConsistencySimulator: Sendable {
                 delay += Double(s.rng.next() % 1_000_000) / 1_000_000 * configuration.propagationJitter
             }
             let version = Version(
-                entry: entry, at: now, location: location, visibleElsewhereAt: now + milliseconds(delay))
+                entry: entry, at: now, location: location, visibleElsewhereAt: now.saturatingAdd(milliseconds(delay)))
             if s.histories[key] == nil { s.histories[key] = History(baseline: baseline, versions: []) }
             s.histories[key]!.versions.append(version)
             // The writer's own location sees its write at once, whatever it had cached.

@@ -196,3 +196,30 @@ import Testing
         #expect(ConsistencySimulator.isValidLocation(name) == valid)
     }
 }
+
+/// Values at the edges of `Int64` from the base namespace, the clock or the configuration never trap.
+@Suite struct ConsistencyArithmeticTests {
+    @Test func anExpiryAtTheEndOfTimeIsRead() async throws {
+        let (sim, clock) = try await ConsistencySimulatorTests.simulator(.init(propagation: 0, cacheTtl: 60))
+        let here = sim.namespace(at: "here")
+        try await here.put("far", "v", options: KVPutOptions(expiration: .max))
+        #expect(try await here.get("far") == "v")
+        clock.advance(seconds: 1_000_000_000_000)
+        #expect(try await here.get("far") == "v")
+        clock.advance(seconds: .max)  // the clock stops at the end of time, where the entry ends too
+        #expect(clock.nowMilliseconds() == .max)
+        _ = try await here.get("far")
+    }
+
+    @Test(arguments: [Double.infinity, .nan, -5, 1e300])
+    func aDelayOutsideAnyUsefulRangeIsClamped(seconds: Double) async throws {
+        let (sim, clock) = try await ConsistencySimulatorTests.simulator(
+            .init(propagation: seconds, cacheTtl: seconds, writeLimit: true))
+        let eu = sim.namespace(at: "eu")
+        try await eu.put("k", "v")
+        #expect(try await eu.get("k") == "v")
+        clock.advance(seconds: 2)
+        try await eu.put("k", "w")
+        _ = try await sim.namespace(at: "us").get("k")
+    }
+}
