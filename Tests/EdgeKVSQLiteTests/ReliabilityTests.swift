@@ -246,20 +246,11 @@ import Testing
         init(_ description: String) { self.description = description }
     }
 
-    /// Every file in a directory with its bytes.
-    static func snapshot(_ dir: String) throws -> [String: Data] {
-        var files: [String: Data] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: dir) {
-            files[name] = try Data(contentsOf: URL(fileURLWithPath: (dir as NSString).appendingPathComponent(name)))
-        }
-        return files
-    }
-
     @Test(arguments: ForeignState.allCases)
     func refusesStateThatIsNotEdgeKVs(_ state: ForeignState) async throws {
         let dir = try TemporaryDirectory()
         let (persistTo, expected) = try state.make(in: dir)
-        let before = try Self.snapshot(dir.path)
+        let before = try dir.snapshot()
         #expect(before.count == 1)
 
         do {
@@ -270,7 +261,7 @@ import Testing
         }
 
         // Byte for byte the same files: nothing written, no -wal, -shm or -journal left beside it.
-        let after = try Self.snapshot(dir.path)
+        let after = try dir.snapshot()
         #expect(after.keys.sorted() == before.keys.sorted())
         for (name, bytes) in before {
             #expect(after[name]?.count == bytes.count, "size of \(name)")

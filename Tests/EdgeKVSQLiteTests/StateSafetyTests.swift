@@ -50,15 +50,6 @@ import Testing
         init(_ description: String) { self.description = description }
     }
 
-    /// Every file in a directory with its bytes.
-    static func snapshot(_ dir: String) throws -> [String: Data] {
-        var files: [String: Data] = [:]
-        for name in try FileManager.default.contentsOfDirectory(atPath: dir) {
-            files[name] = try Data(contentsOf: URL(fileURLWithPath: (dir as NSString).appendingPathComponent(name)))
-        }
-        return files
-    }
-
     /// Checks that `body` throws a ``SQLiteKVStoreError`` with `code` whose message contains each of `texts`.
     static func expectStoreError(
         _ code: SQLiteKVStoreError.Code, containing texts: [String], sourceLocation: SourceLocation = #_sourceLocation,
@@ -84,12 +75,12 @@ import Testing
         let dir = try TemporaryDirectory()
         let path = try await Self.makeState(in: dir, keys: 3000)
         try Self.damage(path)
-        let before = try Self.snapshot(dir.path)
+        let before = try dir.snapshot()
 
         await Self.expectStoreError(.corrupt, containing: [path, "is corrupt", "Move it aside"]) {
             _ = try await SQLiteKVStore(directory: dir.path)
         }
-        #expect(try Self.snapshot(dir.path) == before, "the damaged file was changed")
+        #expect(try dir.snapshot() == before, "the damaged file was changed")
     }
 
     @Test func damageFoundInUseStopsAllWrites() async throws {
@@ -138,7 +129,7 @@ import Testing
             try await store.namespace(id: "ns").put("k", "v")
             try await store.namespace(id: "ns").put("short", "v", options: KVPutOptions(expirationTtl: 60))
         }
-        let before = try Self.snapshot(dir.path)
+        let before = try dir.snapshot()
 
         let store = try await SQLiteKVStore(
             configuration: .init(location: .file(path), clock: clock, readOnly: true))
@@ -158,7 +149,7 @@ import Testing
         await Self.expectStoreError(.readOnly, containing: [path]) { _ = try await store.purgeExpired() }
         #expect(try await kv.get("k") == "v")
 
-        let files = try Self.snapshot(dir.path)
+        let files = try dir.snapshot()
         #expect(files[SQLiteKVStore.stateFileName] == before[SQLiteKVStore.stateFileName])
     }
 
@@ -179,7 +170,7 @@ import Testing
         await Self.expectStoreError(.missing, containing: [path]) {
             _ = try await SQLiteKVStore(configuration: .init(location: .file(path), createIfMissing: false))
         }
-        #expect(try Self.snapshot(dir.path) == [SQLiteKVStore.stateFileName: Data()])
+        #expect(try dir.snapshot() == [SQLiteKVStore.stateFileName: Data()])
     }
 
     // MARK: NUL characters

@@ -14,5 +14,14 @@ public final class TemporaryDirectory: Sendable {
     /// A path inside the directory.
     public func file(_ name: String) -> String { (path as NSString).appendingPathComponent(name) }
 
+    /// Every file directly in the directory with its bytes: two equal snapshots show that nothing was written.
+    public func snapshot() throws -> [String: Data] {
+        var files: [String: Data] = [:]
+        for name in try FileManager.default.contentsOfDirectory(atPath: path) {
+            files[name] = try Data(contentsOf: URL(fileURLWithPath: file(name)))
+        }
+        return files
+    }
+
     deinit { try? FileManager.default.removeItem(atPath: path) }
 }
