@@ -9,9 +9,13 @@ import Testing
 /// socket against an ``EdgeServer`` with short timeouts.
 @Suite("EdgeServer connection limits")
 struct ConnectionLimitTests {
-    static let timeouts = EdgeServer.Timeouts(
-        idle: .milliseconds(600), requestHead: .milliseconds(600), body: .milliseconds(600),
-        shutdown: .milliseconds(800))
+    /// Generous timeouts except the one a test is about, so that a loaded machine cannot trip the others.
+    static func timeouts(
+        idle: Duration = .seconds(60), requestHead: Duration = .seconds(60), body: Duration = .seconds(60),
+        shutdown: Duration = .seconds(60)
+    ) -> EdgeServer.Timeouts {
+        EdgeServer.Timeouts(idle: idle, requestHead: requestHead, body: body, shutdown: shutdown)
+    }
 
     /// A runtime that echoes the body (read with a 1 KiB limit) and answers GET with a fixed text.
     static let runtime = EdgeRuntime(logger: quietLogger) { request, _ in
@@ -22,7 +26,7 @@ struct ConnectionLimitTests {
     }
 
     static func withServer<T>(
-        _ timeouts: EdgeServer.Timeouts = timeouts, _ body: (RunningEdgeServer) async throws -> T
+        _ timeouts: EdgeServer.Timeouts, _ body: (RunningEdgeServer) async throws -> T
     ) async throws -> T {
         try await EdgeServer(
             runtime: runtime,
@@ -32,7 +36,7 @@ struct ConnectionLimitTests {
 
     @Test("an idle keep-alive connection is closed after the idle timeout")
     func idleConnectionCloses() async throws {
-        try await Self.withServer { server in
+        try await Self.withServer(Self.timeouts(idle: .seconds(2))) { server in
             let idle = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
             let used = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
             try await used.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -40,13 +44,13 @@ struct ConnectionLimitTests {
             let start = ContinuousClock.now
             #expect(try await idle.readUntilClosed().isEmpty)
             #expect(try await used.readUntilClosed().isEmpty, "kept alive after a response, then idle")
-            #expect(ContinuousClock.now - start < .seconds(8))
+            #expect(ContinuousClock.now - start < .seconds(30))
         }
     }
 
     @Test("many sockets sending half a request head are answered 408 and closed")
     func halfHeadsAreClosed() async throws {
-        try await Self.withServer { server in
+        try await Self.withServer(Self.timeouts(requestHead: .seconds(1))) { server in
             var connections: [RawHTTPConnection] = []
             for _ in 0..<50 {
                 let c = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
@@ -65,7 +69,7 @@ struct ConnectionLimitTests {
 
     @Test("a head trickled byte by byte still meets the head deadline")
     func trickledHeadIsClosed() async throws {
-        try await Self.withServer { server in
+        try await Self.withServer(Self.timeouts(requestHead: .milliseconds(600))) { server in
             let c = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
             let start = ContinuousClock.now
             var closedEarly = false
@@ -91,7 +95,7 @@ struct ConnectionLimitTests {
             "POST / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n3\r\nabc\r\n",
         ])
     func stalledBody(request: String) async throws {
-        try await Self.withServer { server in
+        try await Self.withServer(Self.timeouts(body: .seconds(1))) { server in
             let c = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
             try await c.send(request)
             let text = String(decoding: try await c.readUntilClosed(), as: UTF8.self)
@@ -102,9 +106,7 @@ struct ConnectionLimitTests {
     @Test("a Content-Length over the route's limit is refused before the body is read, and the connection closes")
     func earlyContentTooLarge() async throws {
         // Long timeouts: the 413 must come from the declared length, not from a stalled body.
-        try await Self.withServer(
-            EdgeServer.Timeouts(idle: .seconds(30), requestHead: .seconds(30), body: .seconds(30))
-        ) { server in
+        try await Self.withServer(Self.timeouts()) { server in
             let c = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
             try await c.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 1000000000000\r\n\r\nabc")
             let response = try await c.readResponse()
@@ -117,9 +119,7 @@ struct ConnectionLimitTests {
 
     @Test("a body that is sent while the server has already answered does not keep the connection")
     func unreadBodyAfterAnswerCloses() async throws {
-        try await Self.withServer(
-            EdgeServer.Timeouts(idle: .seconds(30), requestHead: .seconds(30), body: .seconds(30))
-        ) { server in
+        try await Self.withServer(Self.timeouts()) { server in
             let c = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
             // Chunked, so nothing is declared: the route reads past 1 KiB and answers 413 mid-body.
             try await c.send("PUT / HTTP/1.1\r\nHost: x\r\nTransfer-Encoding: chunked\r\n\r\n")
@@ -133,7 +133,7 @@ struct ConnectionLimitTests {
 
     @Test("HEAD runs the GET route and sends no body")
     func headAnswersLikeGet() async throws {
-        try await Self.withServer { server in
+        try await Self.withServer(Self.timeouts()) { server in
             let head = try await HTTPTestClient(port: server.port, timeout: .seconds(10)).request("HEAD", "/")
             #expect(head.status == 200)
             #expect(head.header("content-length") == "5")
@@ -143,8 +143,7 @@ struct ConnectionLimitTests {
 
     @Test("a graceful shutdown finishes within its grace period even with a stalled upload")
     func shutdownWithStalledClient() async throws {
-        let timeouts = EdgeServer.Timeouts(
-            idle: .seconds(60), requestHead: .seconds(60), body: .seconds(60), shutdown: .milliseconds(500))
+        let timeouts = Self.timeouts(shutdown: .milliseconds(500))
         let server = try await EdgeServer(
             runtime: Self.runtime,
             configuration: EdgeServer.Configuration(port: 0, logger: quietLogger, timeouts: timeouts)
@@ -157,7 +156,8 @@ struct ConnectionLimitTests {
         let start = ContinuousClock.now
         try await server.stop()
         let elapsed = ContinuousClock.now - start
-        #expect(elapsed < .seconds(5), "stop took \(elapsed)")
+        // Bounded, not forever; the 503 below shows the grace period (not the service group's backstop) ended it.
+        #expect(elapsed < .seconds(30), "stop took \(elapsed)")
         let text = String(decoding: try await stalled.readUntilClosed(), as: UTF8.self)
         #expect(
             text.hasPrefix("HTTP/1.1 503 "), "the upload is told the server is going away: \(text.debugDescription)")
