@@ -29,10 +29,14 @@ struct EdgeKVCommand: AsyncParsableCommand {
             --persist-to names another directory. KV bindings are resolved through wrangler.json, wrangler.jsonc \
             or wrangler.toml in the working directory, or the file given with --config.
             """,
+        version: EdgeKVCommand.version,
         subcommands: [
             KVCommand.self, ServeCommand.self, ReplayCommand.self, APICommand.self, BenchCommand.self, SyncCommand.self,
         ]
     )
+
+    /// What `edgekv --version` prints.
+    static let version = "edgekv 0.9.0"
 }
 
 struct KVCommand: AsyncParsableCommand {

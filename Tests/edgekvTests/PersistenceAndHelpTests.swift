@@ -81,6 +81,16 @@ struct HelpTests {
     static let namespaceFlags = ["--binding", "--namespace-id", "--preview", "--local"]
     static let stateFlags = ["--persist-to", "--config", "--env"]
 
+    @Test("edgekv --version prints the version and nothing else")
+    func version() async throws {
+        let box = try Sandbox()
+        let result = try await box.run(["--version"])
+        #expect(result.status == 0, "\(result)")
+        #expect(
+            result.stdoutText.range(of: #"^edgekv \d+\.\d+\.\d+\n$"#, options: .regularExpression) != nil, "\(result)")
+        #expect(result.stderr.isEmpty)
+    }
+
     @Test("edgekv --help names the kv command, --persist-to and --config")
     func topLevel() async throws {
         let box = try Sandbox()
