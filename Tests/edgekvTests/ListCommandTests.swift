@@ -112,16 +112,12 @@ struct ListCommandTests {
         }
     }
 
-    @Test("an emptied namespace lists as []; an unknown one is an error")
+    @Test("an empty or unknown namespace lists as []")
     func emptyList() async throws {
         let box = try Sandbox()
-        try await box.ok("key", "put", "k", "v", "--namespace-id", "emptied")
-        try await box.ok("key", "delete", "k", "--namespace-id", "emptied")
-        let result = try await box.ok("key", "list", "--namespace-id", "emptied")
+        let result = try await box.ok("key", "list", "--namespace-id", "nothing-here")
         #expect(try result.json() == [])
-        let page = try await box.ok("key", "list", "--limit", "10", "--namespace-id", "emptied").json()
+        let page = try await box.ok("key", "list", "--limit", "10", "--namespace-id", "nothing-here").json()
         #expect(page == ["keys": [], "list_complete": true], "\(page)")
-        let unknown = try await box.kv("key", "list", "--namespace-id", "nothing-here")
-        #expect(unknown.status == 1 && unknown.stderr.contains("no KV namespace \"nothing-here\""), "\(unknown)")
     }
 }

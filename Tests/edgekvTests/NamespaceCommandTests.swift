@@ -40,8 +40,7 @@ struct NamespaceCommandTests {
         #expect(try await box.namespaceIDs() == Array(other))
         let gone = try await box.kv("key", "get", "k", "--namespace-id", id)
         #expect(
-            gone.status == 1 && gone.stderr.contains("no KV namespace \"\(id)\""),
-            "deleting a namespace drops it and its keys: \(gone)")
+            gone.status == 1 && gone.stderr.contains("Value not found"), "deleting a namespace drops its keys: \(gone)")
 
         let forced = try await box.kv("namespace", "delete", other.first!, "--force")
         #expect(forced.status == 0, "\(forced)")
@@ -78,8 +77,7 @@ struct NamespaceCommandTests {
         let box = try Sandbox()
         let read = try await box.kv("key", "get", "k", "--namespace-id", "fresh-ns")
         #expect(read.status == 1, "\(read)")
-        let list = try await box.kv("key", "list", "--namespace-id", "fresh-ns")
-        #expect(list.status == 1 && list.stderr.contains("no KV namespace \"fresh-ns\""), "\(list)")
+        _ = try await box.ok("key", "list", "--namespace-id", "fresh-ns")
         #expect(try await box.namespaceIDs() == [], "a read must not create the namespace")
 
         try await box.ok("key", "put", "k", "v", "--namespace-id", "fresh-ns")

@@ -69,7 +69,7 @@ struct KeyCommand: AsyncParsableCommand {
             abstract: "Print a value's exact bytes.",
             discussion: """
                 Writes the value and nothing else to stdout. A missing key prints "Value not found" to stderr \
-                and exits with status 1, as does a namespace that does not exist. With --text, prints the value as \
+                and exits with status 1, as does a --binding without a config that names no namespace. With --text, prints the value as \
                 UTF-8 text (invalid bytes as U+FFFD) followed by a newline, as wrangler's --text does. With \
                 --with-metadata, prints a JSON object {value, metadata, expiration}.
                 """)
@@ -108,7 +108,7 @@ struct KeyCommand: AsyncParsableCommand {
                 Without --limit, follows cursors to the end and prints a JSON array of {name, expiration?, \
                 metadata?}. With --limit N, prints one page as {"keys", "list_complete", "cursor"}; the limit is \
                 checked as the binding checks it (0 means the default page of 1000; over 1000 is refused with KV's \
-                own error). A namespace that does not exist is an error.
+                own error). Without a config, a --binding that names no namespace is an error.
                 """)
         @Option(help: ArgumentHelp("Only keys starting with this exact text.", valueName: "prefix")) var prefix: String?
         @Option(
@@ -151,7 +151,7 @@ struct KeyCommand: AsyncParsableCommand {
 
     struct Delete: AsyncParsableCommand {
         static let configuration = CommandConfiguration(
-            abstract: "Delete a key (a missing key is not an error; a missing namespace is).")
+            abstract: "Delete a key (a missing key is not an error).")
         @Argument(help: "The key.") var key: String
         @OptionGroup var namespace: NamespaceOptions
         @OptionGroup var state: StateOptions

@@ -156,7 +156,7 @@ func resolveNamespace(_ text: String, in store: any KVNamespaceManager) async th
     if !text.isEmpty, try await store.namespaceInfo(id: text) != nil { return text }
     let namespaces = try await store.listNamespaces()
     if let match = namespaces.first(where: { $0.title == text }) { return match.id }
-    throw NamespaceTarget(id: text, fromConfig: false, reason: nil).notFound(among: namespaces)
+    throw NamespaceTarget(id: text, reason: nil).notFound(among: namespaces)
 }
 
 /// The `kv_namespaces` entry `kv namespace create` suggests, as wrangler prints it.

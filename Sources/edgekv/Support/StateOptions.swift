@@ -130,11 +130,14 @@ struct NamespaceOptions: ParsableArguments {
 /// A namespace id as a command resolved it, with where it came from.
 struct NamespaceTarget {
     let id: String
-    /// The id is a binding's entry in a config file: a namespace `wrangler dev` or `edgekv serve` may not have
-    /// written to yet, so its absence from the state is not a mistake.
-    let fromConfig: Bool
     /// Why the id is what it is, when that is not obvious (a binding name used as the id without a config).
     let reason: String?
+
+    /// Whether a read must find the namespace. A binding name used as the id without a config is the README's
+    /// first stumble: a typo, or a namespace created under another id, would read as empty. A namespace id given
+    /// as such, or a config binding (which `wrangler dev` or `edgekv serve` may not have written to yet), reads
+    /// as empty state when missing, as in wrangler's local mode.
+    var mustExist: Bool { reason != nil }
 
     /// Resolves `--binding` or `--namespace-id` (one of them is given): --namespace-id as given; for a binding
     /// locally, `preview_id ?? id ?? binding` from the config — the namespace `wrangler dev` and `edgekv serve` use,
@@ -156,15 +159,14 @@ struct NamespaceTarget {
     private static func unvalidated(
         binding: String?, namespaceId: String?, preview: Bool, remote: Bool, config: WranglerConfig?
     ) throws -> NamespaceTarget {
-        if let namespaceId { return NamespaceTarget(id: namespaceId, fromConfig: false, reason: nil) }
+        if let namespaceId { return NamespaceTarget(id: namespaceId, reason: nil) }
         guard let binding else { throw ValidationError("Specify --binding or --namespace-id.") }
         guard let config else {
             if remote {
                 throw CLIError(
                     "--remote --binding \(binding) needs a wrangler config with kv_namespaces; or give --namespace-id")
             }
-            return NamespaceTarget(
-                id: binding, fromConfig: false, reason: "no config: the binding name is the namespace id")
+            return NamespaceTarget(id: binding, reason: "no config: the binding name is the namespace id")
         }
         guard let entry = config.namespaceBinding(named: binding) else {
             let known = config.kvNamespaces.map(\.binding)
@@ -177,15 +179,15 @@ struct NamespaceTarget {
             guard let previewId = entry.previewId else {
                 throw CLIError("the binding \"\(binding)\" has no preview_id; add one to its kv_namespaces entry")
             }
-            return NamespaceTarget(id: previewId, fromConfig: true, reason: nil)
+            return NamespaceTarget(id: previewId, reason: nil)
         }
         if remote {
             guard let id = entry.id else {
                 throw CLIError("the binding \"\(binding)\" has no id; add the namespace id to its kv_namespaces entry")
             }
-            return NamespaceTarget(id: id, fromConfig: true, reason: nil)
+            return NamespaceTarget(id: id, reason: nil)
         }
-        return NamespaceTarget(id: entry.devNamespaceId, fromConfig: true, reason: nil)
+        return NamespaceTarget(id: entry.devNamespaceId, reason: nil)
     }
 
     /// The error for a namespace the local state does not have, naming the ones it has.
@@ -202,14 +204,14 @@ struct NamespaceTarget {
 }
 
 /// Opens the namespace the options name, locally or remotely, for a command that adds nothing: local state is not
-/// created, and a namespace the local state does not have is an error naming the ones it has (as the REST API
-/// answers 404), unless a config binding names it.
+/// created. A binding name used as the namespace id without a config must name a namespace the local state has;
+/// otherwise the error names the ones it has (as the REST API answers 404 for a missing namespace).
 func openNamespace(_ state: StateOptions, _ options: NamespaceOptions) async throws -> any KVNamespace {
     let target = try NamespaceTarget.resolve(
         binding: options.binding, namespaceId: options.namespaceId, preview: options.preview,
         remote: options.location.remote, config: try state.loadConfig())
     let manager = try await state.openManager(options.location, creating: false)
-    if !options.location.remote && !target.fromConfig, try await manager.namespaceInfo(id: target.id) == nil {
+    if !options.location.remote && target.mustExist, try await manager.namespaceInfo(id: target.id) == nil {
         throw target.notFound(among: try await manager.listNamespaces())
     }
     return manager.namespace(id: target.id)
