@@ -456,6 +456,13 @@ public struct KVAPI: Sendable {
             switch event {
             case .element(let index, let k):
                 guard let s = k.stringValue else { throw APIError.badRequest("keys[\(index)]: expected a string") }
+                do {
+                    try KVValidation.validateKey(s, for: .getBulk)
+                } catch let error as KVError {
+                    throw APIError(
+                        status: error.status ?? 400, code: 10000 + (error.status ?? 400),
+                        message: "keys[\(index)]: \(error.message)")
+                }
                 keys.append(s)
                 // The key past the limit ends the read with the service's own error.
                 if keys.count > KVLimits.maxBulkKeys { try KVValidation.validateBulkKeys(keys) }

@@ -1,5 +1,6 @@
 import ArgumentParser
 import EdgeKV
+import Foundation
 
 @main
 enum Main {
@@ -15,8 +16,30 @@ enum Main {
             // A failure Cloudflare's API reported: show its numeric code beside the KV text.
             EdgeKVCommand.exit(withError: CLIError("\(error) [code: \(error.code!)]"))
         } catch {
+            let exitCode = EdgeKVCommand.exitCode(for: error)
+            if exitCode == .validationFailure, let hint = dashHint(Array(CommandLine.arguments.dropFirst())) {
+                // The parser's message and usage, then a way out for a value that was read as a flag.
+                FileHandle.standardError.write(Data((EdgeKVCommand.fullMessage(for: error) + "\n" + hint + "\n").utf8))
+                Foundation.exit(exitCode.rawValue)
+            }
             EdgeKVCommand.exit(withError: error)
         }
+    }
+
+    /// Options that read a negative number as their value themselves (they parse it unconditionally).
+    static let numericOptions: Set<String> = ["--ttl", "--expiration", "--limit"]
+
+    /// For a usage error where an argument looks like a negative number (`-5`, which the parser takes for a
+    /// flag, so that the value it was meant as goes missing), how to pass it as a value.
+    static func dashHint(_ arguments: [String]) -> String? {
+        let options = arguments.prefix { $0 != "--" }
+        for (index, argument) in options.enumerated() where argument.count > 1 && argument.hasPrefix("-") {
+            guard argument.dropFirst().first?.isNumber == true else { continue }
+            if index > 0 && numericOptions.contains(options[index - 1]) { continue }
+            return
+                "Hint: \(argument) was read as a flag; a value that starts with - goes after --, as in `-- \(argument)`."
+        }
+        return nil
     }
 }
 

@@ -238,6 +238,23 @@ import Testing
     }
 
     @Test(arguments: [
+        (#"{"keys":[""]}"#, 400, "keys[0]: Key name cannot be empty."),
+        (#"{"keys":["a","."]}"#, 400, "keys[1]: \".\" is not allowed as a key name."),
+        (#"{"keys":[".."]}"#, 400, "keys[0]: \"..\" is not allowed as a key name."),
+        (
+            #"{"keys":["\#(String(repeating: "k", count: 513))"]}"#, 414,
+            "keys[0]: UTF-8 encoded length of 513 exceeds key length limit of 512."
+        ),
+    ])
+    func bulkGetChecksKeyNamesAsEveryRouteDoes(body: String, status: Int, message: String) async throws {
+        try await APIServer.with { api in
+            let ns = try await seed(api)
+            try expectFailure(
+                try await api.send("POST", "/\(ns)/bulk/get", json: body), status: status, message: message)
+        }
+    }
+
+    @Test(arguments: [
         #"{"keys":["a"],"type":"xml"}"#, #"{"keys":["a"],"withMetadata":"yes"}"#, #"{"keys":"a"}"#, #"{"keys":[1]}"#,
         #"["a"]"#, "{", "", #"{"type":"text"}"#,
     ])

@@ -49,6 +49,7 @@ struct APICommand: AsyncParsableCommand {
     @OptionGroup(title: "Connection limits") var connection: ServerOptions
 
     func validate() throws {
+        try state.refuseEnvironment("api")
         if token != nil && tokenFile != nil { throw ValidationError("give --token or --token-file, not both.") }
         if authKey != nil && authKeyFile != nil {
             throw ValidationError("give --auth-key or --auth-key-file, not both.")

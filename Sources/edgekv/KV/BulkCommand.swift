@@ -24,7 +24,8 @@ struct BulkCommand: AsyncParsableCommand {
         func run() async throws {
             // Every item is checked before the state is opened: an invalid file creates no state.
             let items = try BulkFile.putItems(try readInput(file), file: file, clock: SystemClock())
-            let kv = try await openNamespace(state, namespace, creating: true)
+            let target = try await openNamespaceForWriting(state, namespace)
+            let kv = target.kv
             if namespace.location.remote {
                 // Requests of 1,000 items, as wrangler sends them, with progress on a terminal.
                 var progress = Progress(total: items.count, label: "Writing")
@@ -36,6 +37,7 @@ struct BulkCommand: AsyncParsableCommand {
             } else {
                 try await kv.writeEntries(items)  // one transaction: all or none
             }
+            try await target.announceCreation()
             Output.diagnostic("Wrote \(items.count) key\(items.count == 1 ? "" : "s")")
         }
     }
@@ -54,7 +56,7 @@ struct BulkCommand: AsyncParsableCommand {
 
         func run() async throws {
             let keys = try BulkFile.keys(try readInput(file), file: file, for: .delete)
-            let kv = try await openNamespace(state, namespace, creating: false)
+            let kv = try await openNamespace(state, namespace)
             guard Output.confirm("Delete \(keys.count) keys?", force: force) else {
                 Output.diagnostic("Not deleted.")
                 throw ExitCode(1)
@@ -87,7 +89,7 @@ struct BulkCommand: AsyncParsableCommand {
 
         func run() async throws {
             let keys = try BulkFile.keys(try readInput(file), file: file, for: .get)
-            let kv = try await openNamespace(state, namespace, creating: false)
+            let kv = try await openNamespace(state, namespace)
             var result: [String: JSONValue] = [:]
             for start in stride(from: 0, to: keys.count, by: KVLimits.maxBulkKeys) {
                 let chunk = Array(keys[start..<min(keys.count, start + KVLimits.maxBulkKeys)])

@@ -11,14 +11,35 @@ struct StateOptions: ParsableArguments {
     var persistTo: String = ".edgekv"
 
     @Option(
-        name: .customLong("config"),
+        name: [.customShort("c"), .customLong("config")],
         help: ArgumentHelp(
             "A wrangler.toml, wrangler.json or wrangler.jsonc (default: the one in the working directory).",
             valueName: "file"))
     var config: String?
 
-    @Option(name: .customLong("env"), help: ArgumentHelp("The config environment to use.", valueName: "name"))
+    @Option(
+        name: [.customShort("e"), .customLong("env")],
+        help: ArgumentHelp("The config environment to use.", valueName: "name"))
     var environment: String?
+
+    func validate() throws {
+        // A config named on the command line must exist, whether or not the command goes on to read it: a
+        // misspelt path is a mistake to report, not to ignore.
+        if let config {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: config, isDirectory: &isDirectory) else {
+                throw ValidationError("the config file \(config) does not exist.")
+            }
+            if isDirectory.boolValue { throw ValidationError("the config file \(config) is a directory.") }
+        }
+    }
+
+    /// Refuses --env for a command that reads no config, where it would otherwise be silently ignored.
+    func refuseEnvironment(_ command: String) throws {
+        if let environment {
+            throw ValidationError("`\(command)` reads no config, so --env \(environment) has no meaning here.")
+        }
+    }
 
     /// The wrangler configuration, or nil when there is none.
     func loadConfig() throws -> WranglerConfig? {
@@ -81,7 +102,10 @@ struct LocationOptions: ParsableArguments {
 
 /// Which namespace a key command works on.
 struct NamespaceOptions: ParsableArguments {
-    @Option(help: ArgumentHelp("The binding name from the config's kv_namespaces.", valueName: "name"))
+    @Option(
+        help: ArgumentHelp(
+            "The binding name from the config's kv_namespaces (without a config, the namespace id).",
+            valueName: "name"))
     var binding: String?
 
     @Option(name: .customLong("namespace-id"), help: ArgumentHelp("The namespace id.", valueName: "id"))
@@ -101,29 +125,48 @@ struct NamespaceOptions: ParsableArguments {
         }
         if namespaceId?.isEmpty == true { throw ValidationError("--namespace-id must not be empty.") }
     }
+}
 
-    /// The namespace id: --namespace-id as given; for a binding locally, `preview_id ?? id ?? binding` from the
-    /// config — the namespace `wrangler dev` and `edgekv serve` use, so what the CLI writes is what a local server
-    /// reads — and remotely its `id`; preview_id with --preview; without a config (locally) the binding name.
-    func resolveID(config: WranglerConfig?) throws -> String {
-        let id = try unvalidatedID(config: config)
+/// A namespace id as a command resolved it, with where it came from.
+struct NamespaceTarget {
+    let id: String
+    /// Why the id is what it is, when that is not obvious (a binding name used as the id without a config).
+    let reason: String?
+
+    /// Whether a read must find the namespace. A binding name used as the id without a config is the README's
+    /// first stumble: a typo, or a namespace created under another id, would read as empty. A namespace id given
+    /// as such, or a config binding (which `wrangler dev` or `edgekv serve` may not have written to yet), reads
+    /// as empty state when missing, as in wrangler's local mode.
+    var mustExist: Bool { reason != nil }
+
+    /// Resolves `--binding` or `--namespace-id` (one of them is given): --namespace-id as given; for a binding
+    /// locally, `preview_id ?? id ?? binding` from the config — the namespace `wrangler dev` and `edgekv serve` use,
+    /// so what the CLI writes is what a local server reads — and remotely its `id`; preview_id with --preview;
+    /// without a config (locally) the binding name.
+    static func resolve(
+        binding: String?, namespaceId: String?, preview: Bool, remote: Bool, config: WranglerConfig?
+    ) throws -> NamespaceTarget {
+        let target = try unvalidated(
+            binding: binding, namespaceId: namespaceId, preview: preview, remote: remote, config: config)
         do {
-            try KVNamespaceInfo.validateID(id)
+            try KVNamespaceInfo.validateID(target.id)
         } catch let error as KVNamespaceError {
             throw CLIError(error.message)
         }
-        return id
+        return target
     }
 
-    private func unvalidatedID(config: WranglerConfig?) throws -> String {
-        if let namespaceId { return namespaceId }
+    private static func unvalidated(
+        binding: String?, namespaceId: String?, preview: Bool, remote: Bool, config: WranglerConfig?
+    ) throws -> NamespaceTarget {
+        if let namespaceId { return NamespaceTarget(id: namespaceId, reason: nil) }
         guard let binding else { throw ValidationError("Specify --binding or --namespace-id.") }
         guard let config else {
-            if location.remote {
+            if remote {
                 throw CLIError(
                     "--remote --binding \(binding) needs a wrangler config with kv_namespaces; or give --namespace-id")
             }
-            return binding
+            return NamespaceTarget(id: binding, reason: "no config: the binding name is the namespace id")
         }
         guard let entry = config.namespaceBinding(named: binding) else {
             let known = config.kvNamespaces.map(\.binding)
@@ -136,23 +179,69 @@ struct NamespaceOptions: ParsableArguments {
             guard let previewId = entry.previewId else {
                 throw CLIError("the binding \"\(binding)\" has no preview_id; add one to its kv_namespaces entry")
             }
-            return previewId
+            return NamespaceTarget(id: previewId, reason: nil)
         }
-        if location.remote {
+        if remote {
             guard let id = entry.id else {
                 throw CLIError("the binding \"\(binding)\" has no id; add the namespace id to its kv_namespaces entry")
             }
-            return id
+            return NamespaceTarget(id: id, reason: nil)
         }
-        return entry.devNamespaceId
+        return NamespaceTarget(id: entry.devNamespaceId, reason: nil)
+    }
+
+    /// The error for a namespace the local state does not have, naming the ones it has.
+    func notFound(among namespaces: [KVNamespaceInfo]) -> CLIError {
+        let why = reason.map { " (\($0))" } ?? ""
+        let known =
+            namespaces.isEmpty
+            ? "there are no namespaces yet"
+            : "the namespaces are "
+                + namespaces.map { $0.id == $0.title ? "\"\($0.id)\"" : "\"\($0.title)\" (id \($0.id))" }
+                .joined(separator: ", ")
+        return CLIError("no KV namespace \"\(id)\"\(why); \(known)")
     }
 }
 
-/// Opens the namespace the options name, locally or remotely. Local state is created only when `creating`:
-/// a command that adds nothing leaves a folder without state as it found it.
-func openNamespace(
-    _ state: StateOptions, _ options: NamespaceOptions, creating: Bool
-) async throws -> any KVNamespace {
-    let id = try options.resolveID(config: try state.loadConfig())
-    return try await state.openManager(options.location, creating: creating).namespace(id: id)
+/// Opens the namespace the options name, locally or remotely, for a command that adds nothing: local state is not
+/// created. A binding name used as the namespace id without a config must name a namespace the local state has;
+/// otherwise the error names the ones it has (as the REST API answers 404 for a missing namespace).
+func openNamespace(_ state: StateOptions, _ options: NamespaceOptions) async throws -> any KVNamespace {
+    let target = try NamespaceTarget.resolve(
+        binding: options.binding, namespaceId: options.namespaceId, preview: options.preview,
+        remote: options.location.remote, config: try state.loadConfig())
+    let manager = try await state.openManager(options.location, creating: false)
+    if !options.location.remote && target.mustExist, try await manager.namespaceInfo(id: target.id) == nil {
+        throw target.notFound(among: try await manager.listNamespaces())
+    }
+    return manager.namespace(id: target.id)
+}
+
+/// A namespace opened for writing; the write may create it.
+struct WritableNamespace {
+    let manager: any KVNamespaceManager
+    let id: String
+    /// What to say once the write has landed, when the namespace did not exist before it.
+    let creationNotice: String?
+
+    var kv: any KVNamespace { manager.namespace(id: id) }
+
+    /// Says on stderr that the write created the namespace, if it did (a write of nothing creates nothing).
+    func announceCreation() async throws {
+        if let creationNotice, try await manager.namespaceInfo(id: id) != nil { Output.diagnostic(creationNotice) }
+    }
+}
+
+/// Opens the namespace the options name for writing, creating local state when missing. The first write to a
+/// namespace the local state lacks creates it; the returned notice says so.
+func openNamespaceForWriting(_ state: StateOptions, _ options: NamespaceOptions) async throws -> WritableNamespace {
+    let target = try NamespaceTarget.resolve(
+        binding: options.binding, namespaceId: options.namespaceId, preview: options.preview,
+        remote: options.location.remote, config: try state.loadConfig())
+    let manager = try await state.openManager(options.location, creating: true)
+    var notice: String?
+    if !options.location.remote, try await manager.namespaceInfo(id: target.id) == nil {
+        notice = "created namespace \"\(target.id)\"" + (target.reason.map { " (\($0))" } ?? "")
+    }
+    return WritableNamespace(manager: manager, id: target.id, creationNotice: notice)
 }
