@@ -156,7 +156,8 @@ extension KVSync {
                     SyncEvent(key: item.key, action: action, bytes: action == .unchanged ? 0 : item.entry.value.count))
                 continue
             }
-            let write = KVWrite(value: item.entry.value, metadata: item.entry.metadata, expiration: item.entry.expiration)
+            let write = KVWrite(
+                value: item.entry.value, metadata: item.entry.metadata, expiration: item.entry.expiration)
             try await enqueueWrite(Item(key: item.key, write: write, action: action), &state)
         }
     }
@@ -304,9 +305,10 @@ final class JSONArrayFileWriter {
     init(path: String) throws {
         let url = URL(fileURLWithPath: path)
         self.path = path
-        temporary = url.deletingLastPathComponent().appendingPathComponent(
-            ".\(url.lastPathComponent).\(UUID().uuidString).partial"
-        ).path
+        temporary =
+            url.deletingLastPathComponent().appendingPathComponent(
+                ".\(url.lastPathComponent).\(UUID().uuidString).partial"
+            ).path
         guard FileManager.default.createFile(atPath: temporary, contents: nil),
             let file = FileHandle(forWritingAtPath: temporary)
         else {
