@@ -15,8 +15,10 @@ struct BulkCommand: AsyncParsableCommand {
             abstract: "Write the items of a JSON file.",
             discussion: """
                 The file is a JSON array of {"key", "value", "expiration"?, "expiration_ttl"?, "metadata"?, \
-                "base64"?}. Every item is checked first: one invalid item means nothing is written. The items are \
-                written in one transaction: all or none.
+                "base64"?}. Every item is checked first: one invalid item means nothing is written. Locally the \
+                items are written in one transaction: all or none; with --remote in requests within the API's \
+                limits (10,000 items, 100 MB), and a failure part way says how many keys landed for certain. A key \
+                repeated in the file is written once: its last item wins.
                 """)
         @Argument(help: "The JSON file (- for stdin).") var file: String
         @OptionGroup var namespace: NamespaceOptions

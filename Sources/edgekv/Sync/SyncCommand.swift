@@ -10,22 +10,37 @@ import Synchronization
 struct SyncCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sync",
-        abstract: "Copy keys with values, metadata and expiration between local state, Workers KV and wrangler dev.",
+        abstract:
+            "Copy keys with values, metadata and expiration between local state, Workers KV, wrangler dev and JSON files.",
         discussion: """
-            FROM and TO are local:NS (EdgeKV's --persist-to state), remote:NS (Workers KV through the REST API; \
-            CLOUDFLARE_* variables) or wrangler:DIR:NS (the persistence of wrangler dev, DIR being its \
-            .wrangler/state folder). NS is a binding from the config (local and wrangler: preview_id ?? id ?? \
-            binding, as wrangler dev uses; remote: its id) or a namespace id. Keys expiring within 60 s are skipped. \
-            The last line is `added N, changed N, deleted N, unchanged N, skipped N`. A sync that stopped part way \
-            can simply be run again. Keys that still fail after retries are listed on stderr and the exit code is 1.
+            FROM and TO are local:NS (EdgeKV's --persist-to state), local:DIR:NS (EdgeKV's state in the folder DIR), \
+            remote:NS (Workers KV through the REST API; CLOUDFLARE_* variables), wrangler:DIR:NS (the persistence of \
+            wrangler dev, DIR being its .wrangler/state folder) or file:PATH (a JSON file in the format kv bulk put \
+            reads: an array of {key, value, base64?, metadata?, expiration?}). NS is a binding from the config \
+            (local and wrangler: preview_id ?? id ?? binding, as wrangler dev uses; remote: its id) or a namespace \
+            id; NS is after the last colon, so a local namespace never contains one. Keys expiring within 60 s are \
+            skipped.
+
+            file:PATH as TO exports: the keys are written one by one to a temporary file beside PATH, renamed over \
+            PATH at the end. The file then holds exactly the source's keys, so a PATH that exists is replaced only \
+            with --delete. file:PATH as FROM seeds: every item is checked before anything is written; with \
+            --delete, TO's keys the file lacks are deleted.
+
+            The last line is `added N, changed N, deleted N, unchanged N, skipped N` (under --dry-run `would add N, \
+            would change N, would delete N, …`); --verbose lists the keys before it, in key order. A sync that \
+            stopped part way can simply be run again. Keys that still fail after retries are listed on stderr and \
+            the exit code is 1.
             """)
 
-    @Argument(help: "Where to copy from: local:NS, remote:NS or wrangler:DIR:NS.") var from: String
-    @Argument(help: "Where to copy to: local:NS, remote:NS or wrangler:DIR:NS.") var to: String
+    @Argument(help: "Where to copy from: local:NS, local:DIR:NS, remote:NS, wrangler:DIR:NS or file:PATH.")
+    var from: String
+    @Argument(help: "Where to copy to: local:NS, local:DIR:NS, remote:NS, wrangler:DIR:NS or file:PATH.")
+    var to: String
     @Option(help: ArgumentHelp("Only keys starting with this prefix.", valueName: "prefix")) var prefix: String?
     @Flag(name: .customLong("dry-run"), help: "Show what would change (counts and bytes); change nothing.")
     var dryRun = false
-    @Flag(help: "Also delete keys from TO that FROM does not have (within --prefix).") var delete = false
+    @Flag(help: "Also delete keys from TO that FROM does not have (within --prefix); replace a file TO.")
+    var delete = false
     @Flag(name: .shortAndLong, help: "List every key with what happens to it.") var verbose = false
     @OptionGroup var state: StateOptions
 
