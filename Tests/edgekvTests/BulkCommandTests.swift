@@ -218,6 +218,24 @@ struct BulkCommandTests {
         #expect(try await box.keyNames("ns") == [])
     }
 
+    @Test("bulk delete on a terminal asks about the keys in good English, and an empty answer deletes nothing")
+    func deletePrompt() async throws {
+        let box = try Sandbox()
+        try await box.ok("key", "put", "k", "v", "--namespace-id", "ns")
+        let file = try box.file("one.json", (["k", "k"] as JSON).serialized)
+        // script(1) gives the command a terminal; its stdin ends at once, so the answer is empty.
+        let command =
+            [try ChildProcess.builtProduct("edgekv"), "kv", "bulk", "delete", file, "--namespace-id", "ns"]
+            + ["--persist-to", box.state]
+        let child = try ChildProcess(
+            "/usr/bin/script", ["-qec", command.map { "'\($0)'" }.joined(separator: " "), "/dev/null"])
+        try await child.waitForExit()
+        let output = child.stdoutLines.joined(separator: "\n")
+        #expect(output.contains("Delete 1 key? [y/N]"), "\(output)")
+        #expect(output.contains("Not deleted."), "\(output)")
+        #expect(try await box.keyNames("ns") == ["k"])
+    }
+
     @Test("bulk get prints what key get --with-metadata prints, binary values in base64 and never lossy")
     func bulkGetShape() async throws {
         let box = try Sandbox()
