@@ -82,13 +82,18 @@ public struct CloudflareKVNamespace: KVNamespace {
     ///   request fails after earlier ones landed, every key of that request and of the ones after it. When the
     ///   first request fails, nothing landed and its error is thrown as is.
     public func writeEntries(_ writes: [(key: String, write: KVWrite)]) async throws {
+        try await writeEntries(writes, progress: { _ in })
+    }
+
+    /// ``writeEntries(_:)``, calling `progress` with the number of items sent after each request.
+    public func writeEntries(_ writes: [(key: String, write: KVWrite)], progress: (Int) -> Void) async throws {
         let items = writes.map {
             CloudflareClient.BulkWriteItem(
                 key: $0.key, value: $0.write.value, expiration: $0.write.expiration,
                 expirationTtl: $0.write.expirationTtl, metadata: $0.write.metadata)
         }
         try await mapped(.put) {
-            try await Self.send(Self.chunks(items), key: \.key) { chunk in
+            try await Self.send(Self.chunks(items), key: \.key, progress: progress) { chunk in
                 try await client.bulkWrite(namespaceID: id, items: chunk).unsuccessfulKeys
             }
         }
@@ -99,9 +104,11 @@ public struct CloudflareKVNamespace: KVNamespace {
     ///   the keys of that request and every later one and the failure as ``CloudflareBulkError/underlying``; or the
     ///   first request's own error when it fails (then nothing landed).
     static func send<Item>(
-        _ chunks: [[Item]], key: (Item) -> String, _ request: ([Item]) async throws -> [String]
+        _ chunks: [[Item]], key: (Item) -> String, progress: (Int) -> Void = { _ in },
+        _ request: ([Item]) async throws -> [String]
     ) async throws {
         var failed: [String] = []
+        var sent = 0
         for (index, chunk) in chunks.enumerated() {
             do {
                 failed += try await request(chunk)
@@ -110,23 +117,29 @@ public struct CloudflareKVNamespace: KVNamespace {
                 let notSent = chunks[index...].flatMap { $0.map(key) }
                 throw CloudflareBulkError(unsuccessfulKeys: failed + notSent, underlying: error)
             }
+            sent += chunk.count
+            progress(sent)
         }
         if !failed.isEmpty { throw CloudflareBulkError(unsuccessfulKeys: failed) }
     }
 
-    /// Splits bulk items into requests of at most 10,000 items and about 100 MB of JSON.
+    /// The most items in one `/bulk` request.
+    static let maxBulkItems = 10_000
+    /// The largest `/bulk` request body, in bytes of JSON.
+    static let maxBulkBodyBytes = 100_000_000
+
+    /// Splits bulk items into requests of at most 10,000 items and 100 MB of JSON.
     static func chunks(_ items: [CloudflareClient.BulkWriteItem]) -> [[CloudflareClient.BulkWriteItem]] {
         var chunks: [[CloudflareClient.BulkWriteItem]] = []
         var current: [CloudflareClient.BulkWriteItem] = []
-        var bytes = 0
+        var bytes = 2  // the brackets
         for item in items {
-            // base64 grows binary values by a third; keys, metadata and framing add a little.
-            let size =
-                item.value.count * 4 / 3 + item.key.utf8.count + (item.metadata?.serialized.utf8.count ?? 0) + 128
-            if !current.isEmpty && (current.count == 10_000 || bytes + size > 95_000_000) {
+            // The item's own JSON and a comma: escapes can make a text value several times its length.
+            let size = item.json.serialized.utf8.count + 1
+            if !current.isEmpty && (current.count == maxBulkItems || bytes + size > maxBulkBodyBytes) {
                 chunks.append(current)
                 current = []
-                bytes = 0
+                bytes = 2
             }
             current.append(item)
             bytes += size

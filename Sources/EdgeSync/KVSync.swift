@@ -105,20 +105,28 @@ public struct KVSync: Sendable {
                 guard let upper = page.last?.name else { continue }
                 let names = Set(page.map(\.name))
                 var matched: [String: KVListKey] = [:]
+                var doomed: [String] = []
                 // Destination keys up to the page's last key: matches, or (with --delete) keys to remove.
                 while let next = try await to.peek(), !upper.utf8.lexicographicallyPrecedes(next.name.utf8) {
                     to.advance()
                     if names.contains(next.name) {
                         matched[next.name] = next
                     } else if configuration.delete {
-                        try await enqueueDelete(next.name, &state)
+                        doomed.append(next.name)
                     }
                 }
+                state.expect(Self.merged(page.map(\.name), doomed))
+                for key in doomed { try await enqueueDelete(key, &state) }
                 try await process(page, matched: matched, &state)
+                // Events wait for the keys before them; send what is pending rather than hold many of them.
+                if state.held.count > configuration.maxChunkItems {
+                    try await flush(&state, writes: true, deletes: true)
+                }
             }
             if configuration.delete {
                 while let next = try await to.peek() {
                     to.advance()
+                    state.expect([next.name])
                     try await enqueueDelete(next.name, &state)
                 }
             }
@@ -127,9 +135,30 @@ public struct KVSync: Sendable {
         } catch {
             // Let the request in flight finish, so that what it wrote is accounted for, then stop.
             try? await settle(&state)
+            state.release()
             throw error
         }
+        state.release()
         return state.report
+    }
+
+    /// Two key lists, each in key (UTF-8) order, as one in key order.
+    static func merged(_ a: [String], _ b: [String]) -> [String] {
+        guard !b.isEmpty else { return a }
+        var result: [String] = []
+        result.reserveCapacity(a.count + b.count)
+        var i = 0
+        var j = 0
+        while i < a.count || j < b.count {
+            if j == b.count || (i < a.count && a[i].utf8.lexicographicallyPrecedes(b[j].utf8)) {
+                result.append(a[i])
+                i += 1
+            } else {
+                result.append(b[j])
+                j += 1
+            }
+        }
+        return result
     }
 
     // MARK: Deciding
@@ -182,17 +211,17 @@ public struct KVSync: Sendable {
     }
 
     /// Why a key with this expiry is skipped, or nil to copy it.
-    private func tooSoon(_ expiration: Int64?, now: Int64) -> String? {
+    func tooSoon(_ expiration: Int64?, now: Int64) -> String? {
         guard let expiration, expiration < now + configuration.minimumLifetime else { return nil }
         let left = expiration - now
         return left <= 0
-            ? "expired" : "expires in \(left) s (KV needs at least \(configuration.minimumLifetime) s)"
+            ? "expired" : "expires in \(left) s; KV needs at least \(configuration.minimumLifetime) s"
     }
 
     // MARK: Reading
 
     /// Reads entries, through `/bulk/get` with single reads for binary values when `namespace` is Workers KV.
-    private func read(_ namespace: any KVNamespace, _ keys: [String]) async throws -> [String: KVEntry] {
+    func read(_ namespace: any KVNamespace, _ keys: [String]) async throws -> [String: KVEntry] {
         guard let remote = namespace as? CloudflareKVNamespace else { return try await namespace.readEntries(keys) }
         let chunks = stride(from: 0, to: keys.count, by: KVLimits.maxBulkKeys).map {
             Array(keys[$0..<min(keys.count, $0 + KVLimits.maxBulkKeys)])
@@ -255,7 +284,7 @@ public struct KVSync: Sendable {
         let action: SyncAction
     }
 
-    private func enqueueWrite(_ item: Item, _ state: inout RunState) async throws {
+    func enqueueWrite(_ item: Item, _ state: inout RunState) async throws {
         let size = item.write?.value.count ?? 0
         if !state.writes.isEmpty
             && (state.writes.count >= configuration.maxChunkItems
@@ -267,7 +296,7 @@ public struct KVSync: Sendable {
         state.writeBytes += size
     }
 
-    private func enqueueDelete(_ key: String, _ state: inout RunState) async throws {
+    func enqueueDelete(_ key: String, _ state: inout RunState) async throws {
         if configuration.dryRun {
             state.emit(SyncEvent(key: key, action: .deleted))
             return
@@ -277,7 +306,7 @@ public struct KVSync: Sendable {
     }
 
     /// Sends the pending chunks, after the request in flight has finished (one in flight at a time).
-    private func flush(_ state: inout RunState, writes: Bool, deletes: Bool) async throws {
+    func flush(_ state: inout RunState, writes: Bool, deletes: Bool) async throws {
         for kind in [writes ? state.writes : [], deletes ? state.deletes : []] where !kind.isEmpty {
             try await settle(&state)
             let sync = self
@@ -291,7 +320,7 @@ public struct KVSync: Sendable {
     }
 
     /// Waits for the request in flight and records its outcome.
-    private func settle(_ state: inout RunState) async throws {
+    func settle(_ state: inout RunState) async throws {
         guard let task = state.inFlight else { return }
         state.inFlight = nil
         for event in try await task.value { state.emit(event) }
@@ -367,12 +396,44 @@ public struct KVSync: Sendable {
         var writeBytes = 0
         var deletes: [Item] = []
         var inFlight: Task<[SyncEvent], any Error>?
+        /// Keys whose outcome the observer gets in this order (see ``expect(_:)``), from ``head`` on.
+        var order: [String] = []
+        var head = 0
+        /// Outcomes that wait for an earlier key's.
+        var held: [String: SyncEvent] = [:]
 
         init(observer: (@Sendable (SyncEvent) -> Void)?) { self.observer = observer }
 
+        /// Makes the observer get these keys' outcomes in this order, after those of keys expected before. Writes
+        /// finish later than unchanged keys are decided; without this the observer would see the keys grouped.
+        mutating func expect(_ keys: [String]) { order += keys }
+
         mutating func emit(_ event: SyncEvent) {
             report.record(event)
-            observer?(event)
+            guard head < order.count else {
+                observer?(event)
+                return
+            }
+            held[event.key] = event
+            while head < order.count, let next = held.removeValue(forKey: order[head]) {
+                observer?(next)
+                head += 1
+            }
+            if head == order.count || head > 4096 {
+                order.removeFirst(head)
+                head = 0
+            }
+        }
+
+        /// Hands over what is still held (nothing, when every expected key had its outcome).
+        mutating func release() {
+            let rest = order[head...].compactMap { held.removeValue(forKey: $0) }
+            order = []
+            head = 0
+            for event in rest + held.values.sorted(by: { $0.key.utf8.lexicographicallyPrecedes($1.key.utf8) }) {
+                observer?(event)
+            }
+            held = [:]
         }
     }
 }

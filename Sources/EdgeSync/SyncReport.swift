@@ -72,8 +72,15 @@ public struct SyncReport: Sendable, Hashable {
     public init() {}
 
     /// `added N, changed N, deleted N, unchanged N, skipped N` — the line `edgekv sync` ends with.
-    public var summary: String {
-        "added \(added), changed \(changed), deleted \(deleted), unchanged \(unchanged), skipped \(skipped)"
+    public var summary: String { summary(dryRun: false) }
+
+    /// ``summary``, or under `--dry-run` `would add N, would change N, would delete N, unchanged N, skipped N`.
+    public func summary(dryRun: Bool) -> String {
+        let changes =
+            dryRun
+            ? "would add \(added), would change \(changed), would delete \(deleted)"
+            : "added \(added), changed \(changed), deleted \(deleted)"
+        return "\(changes), unchanged \(unchanged), skipped \(skipped)"
     }
 
     mutating func record(_ event: SyncEvent) {

@@ -1,3 +1,4 @@
+import EdgeKVTestSupport
 import Foundation
 import Testing
 
@@ -139,7 +140,7 @@ struct BulkCommandTests {
         }
     }
 
-    @Test("bulk get --with-metadata prints key → {value, metadata}")
+    @Test("bulk get --with-metadata prints key → {value, metadata?}, metadata left out when there is none")
     func bulkGetWithMetadata() async throws {
         let box = try Sandbox()
         let items: JSON = [
@@ -152,7 +153,7 @@ struct BulkCommandTests {
         #expect(
             result == [
                 "a": ["value": "1", "metadata": ["m": 1, "s": "x"]],
-                "b": ["value": "2", "metadata": nil],
+                "b": ["value": "2"],
                 "missing": nil,
             ], "\(result)")
     }
@@ -190,5 +191,153 @@ struct BulkCommandTests {
 
         let forced = try await box.kv("bulk", "delete", names, "--force", "--namespace-id", "ns")
         #expect(forced.status == 0, "\(forced)")
+    }
+
+    // MARK: what it says
+
+    @Test("bulk put and delete count keys, not items, in good English")
+    func counts() async throws {
+        let box = try Sandbox()
+        let repeated: JSON = [["key": "k", "value": "first"], ["key": "k", "value": "second"]]
+        let put = try await box.ok(
+            "bulk", "put", try box.file("repeated.json", repeated.serialized), "--namespace-id", "ns")
+        #expect(put.stderr == "Wrote 1 key (2 items; later items win for a repeated key)\n", "\(put)")
+        #expect(try await box.value("k", "--namespace-id", "ns") == "second")
+
+        let three: JSON = .array(["a", "b", "c"].map { ["key": .string($0), "value": "v"] })
+        let wrote = try await box.ok(
+            "bulk", "put", try box.file("three.json", three.serialized), "--namespace-id", "ns")
+        #expect(wrote.stderr == "Wrote 3 keys\n", "\(wrote)")
+
+        let four = try box.file("four.json", (["a", "b", "c", "never"] as JSON).serialized)
+        let deleted = try await box.ok("bulk", "delete", four, "--namespace-id", "ns")
+        #expect(deleted.stderr == "Deleted 3 keys (1 did not exist)\n", "\(deleted)")
+        let one = try box.file("one.json", (["k"] as JSON).serialized)
+        let single = try await box.ok("bulk", "delete", one, "--namespace-id", "ns")
+        #expect(single.stderr == "Deleted 1 key\n", "\(single)")
+        #expect(try await box.keyNames("ns") == [])
+    }
+
+    @Test("bulk delete on a terminal asks about the keys in good English, and an empty answer deletes nothing")
+    func deletePrompt() async throws {
+        let box = try Sandbox()
+        try await box.ok("key", "put", "k", "v", "--namespace-id", "ns")
+        let file = try box.file("one.json", (["k", "k"] as JSON).serialized)
+        // script(1) gives the command a terminal; its stdin ends at once, so the answer is empty.
+        let command =
+            [try ChildProcess.builtProduct("edgekv"), "kv", "bulk", "delete", file, "--namespace-id", "ns"]
+            + ["--persist-to", box.state]
+        let child = try ChildProcess(
+            "/usr/bin/script", ["-qec", command.map { "'\($0)'" }.joined(separator: " "), "/dev/null"])
+        try await child.waitForExit()
+        let output = child.stdoutLines.joined(separator: "\n")
+        #expect(output.contains("Delete 1 key? [y/N]"), "\(output)")
+        #expect(output.contains("Not deleted."), "\(output)")
+        #expect(try await box.keyNames("ns") == ["k"])
+    }
+
+    @Test("bulk get prints what key get --with-metadata prints, binary values in base64 and never lossy")
+    func bulkGetShape() async throws {
+        let box = try Sandbox()
+        let expiration = unixNow() + 5000
+        let items: JSON = [
+            ["key": "bin", "value": "AP8A", "base64": true],
+            ["key": "meta", "value": "m", "metadata": ["v": 1], "expiration": .number(Double(expiration))],
+            ["key": "plain", "value": "p"],
+        ]
+        try await box.ok("bulk", "put", try box.file("put.json", items.serialized), "--namespace-id", "ns")
+        let keys = try box.file("keys.json", (["bin", "meta", "plain"] as JSON).serialized)
+
+        let bulk = try await box.ok("bulk", "get", keys, "--with-metadata", "--namespace-id", "ns").json()
+        #expect(bulk["bin"] == ["value": "AP8A", "base64": true], "\(bulk)")
+        for key in ["bin", "meta", "plain"] {
+            let single = try await box.ok("key", "get", key, "--with-metadata", "--namespace-id", "ns").json()
+            #expect(bulk[key] == single, "\(key): bulk \(String(describing: bulk[key])), key get \(single)")
+        }
+
+        let text = try await box.kv("bulk", "get", keys, "--namespace-id", "ns")
+        #expect(text.status == 1, "\(text)")
+        #expect(text.stdout.isEmpty, "\(text)")
+        #expect(text.stderr.contains("\"bin\"") && text.stderr.contains("--with-metadata"), "\(text)")
+    }
+
+    // MARK: Workers KV (edgekv api as the remote)
+
+    static let token = "bulk-remote-test-token"
+
+    /// `edgekv api` on a free port over the sandbox's state; returns the child and its port.
+    static func startAPI(_ box: Sandbox) async throws -> (ChildProcess, Int) {
+        let child = try ChildProcess(
+            "/usr/bin/env",
+            [
+                "EDGEKV_API_TOKEN=\(token)", try ChildProcess.builtProduct("edgekv"), "api", "--port", "0",
+                "--persist-to", box.state, "--access-log",
+            ])
+        let prefix = "EdgeKV KV API listening on http://127.0.0.1:"
+        var seen = 0
+        while true {
+            let lines = try await child.waitForLines(atLeast: seen + 1)
+            seen = lines.count
+            for line in lines where line.hasPrefix(prefix) {
+                if let port = Int(line.dropFirst(prefix.count).prefix { $0.isNumber }) { return (child, port) }
+            }
+        }
+    }
+
+    /// `edgekv kv ARGS --remote` against the api on `port`.
+    static func remote(_ port: Int, _ arguments: [String]) throws -> ChildProcess {
+        try ChildProcess(
+            "/usr/bin/env",
+            [
+                "CLOUDFLARE_API_BASE_URL=http://127.0.0.1:\(port)/client/v4", "CLOUDFLARE_ACCOUNT_ID=acc",
+                "CLOUDFLARE_API_TOKEN=\(token)", try ChildProcess.builtProduct("edgekv"), "kv",
+            ] + arguments + ["--remote"])
+    }
+
+    static func manyItems(_ count: Int) -> String {
+        "[" + (0..<count).map { #"{"key":"k\#($0)","value":"v"}"# }.joined(separator: ",") + "]"
+    }
+
+    @Test("bulk put --remote sends 25,000 keys in 3 requests of at most 10,000")
+    func remotePutChunks() async throws {
+        let box = try Sandbox()
+        try await box.ok("key", "put", "seed", "v", "--namespace-id", "ns")
+        let file = try box.file("many.json", Self.manyItems(25_000))
+        let (api, port) = try await Self.startAPI(box)
+        defer { if api.isRunning { api.signal(SIGKILL) } }
+        let put = try Self.remote(port, ["bulk", "put", file, "--namespace-id", "ns"])
+        #expect(try await put.waitForExit() == .exited(0), "\(put.stderr)")
+        #expect(put.stderr.contains("Wrote 25000 keys"), "\(put.stderr)")
+        api.signal(SIGINT)
+        _ = try await api.waitForExit()
+        let bulkRequests = api.stderr.split(separator: "\n").filter {
+            $0.hasSuffix("PUT /client/v4/accounts/acc/storage/kv/namespaces/ns/bulk 200")
+        }
+        #expect(bulkRequests.count == 3, "\(api.stderr.suffix(1000))")
+        #expect(try await box.keyNames("ns").count == 25_001)
+    }
+
+    @Test("bulk put --remote that fails part way says how many keys landed for certain")
+    func remotePutFailsPartWay() async throws {
+        let box = try Sandbox()
+        try await box.ok("key", "put", "seed", "v", "--namespace-id", "ns")
+        let file = try box.file("many.json", Self.manyItems(30_000))
+        let (api, port) = try await Self.startAPI(box)
+        defer { if api.isRunning { api.signal(SIGKILL) } }
+        let put = try Self.remote(port, ["bulk", "put", file, "--namespace-id", "ns"])
+        // Stop the api when the second bulk request arrives: the first one is answered, the second may land but
+        // is never answered, the third is never sent.
+        while api.stderr.components(separatedBy: "/bulk 200").count < 3 {
+            try #require(put.isRunning, "\(put.stderr)")
+            try await Task.sleep(for: .milliseconds(1))
+        }
+        api.signal(SIGSTOP)
+        api.signal(SIGKILL)
+        _ = try await api.waitForExit()
+        #expect(try await put.waitForExit() == .exited(1), "\(put.stderr)")
+        let landed = try await box.keyNames("ns").count - 1
+        #expect(landed == 10_000 || landed == 20_000, "\(landed)")
+        #expect(put.stderr.contains("wrote 10000 of 30000 keys for certain;"), "landed \(landed): \(put.stderr)")
+        #expect(put.stderr.contains("the other 20000 may not have landed"), "\(put.stderr)")
     }
 }

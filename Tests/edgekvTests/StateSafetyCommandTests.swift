@@ -70,7 +70,7 @@ struct StateSafetyCommandTests {
             "sync", "local:SRC", "wrangler:\(wrangler):NS", "--dry-run", "--persist-to", box.state,
         ])
         #expect(result.status == 0, "\(result)")
-        #expect(result.stdoutText.contains("added 1,"), "\(result)")
+        #expect(result.stdoutText.contains("would add 1,"), "\(result)")
         #expect(!FileManager.default.fileExists(atPath: wrangler), "\(Self.tree(wrangler))")
     }
 

@@ -45,6 +45,8 @@ struct APICommand: AsyncParsableCommand {
         help: ArgumentHelp("Read the X-Auth-Key from this file (trailing newlines dropped).", valueName: "file"))
     var authKeyFile: String?
     @Option(name: .customLong("account-id"), help: "Serve only this account id (default: any).") var accountID: String?
+    @Flag(name: .customLong("access-log"), help: "Log every request (method, path, status, time) on stderr.")
+    var accessLog = false
     @OptionGroup var state: StateOptions
     @OptionGroup(title: "Connection limits") var connection: ServerOptions
 
@@ -71,7 +73,7 @@ struct APICommand: AsyncParsableCommand {
             configuration: KVAPI.Configuration(
                 token: token, authEmail: authEmail, authKey: authKey, accountID: accountID))
         var logger = Logger(label: "edgekv.api")
-        logger.logLevel = .notice
+        logger.logLevel = accessLog ? .info : .notice
         let runtime = EdgeRuntime(logger: logger, handler: api.handler)
         let server = EdgeServer(
             runtime: runtime,

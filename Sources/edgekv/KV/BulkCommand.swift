@@ -1,5 +1,6 @@
 import ArgumentParser
 import EdgeKV
+import EdgeKVCloudflare
 import Foundation
 
 struct BulkCommand: AsyncParsableCommand {
@@ -14,8 +15,10 @@ struct BulkCommand: AsyncParsableCommand {
             abstract: "Write the items of a JSON file.",
             discussion: """
                 The file is a JSON array of {"key", "value", "expiration"?, "expiration_ttl"?, "metadata"?, \
-                "base64"?}. Every item is checked first: one invalid item means nothing is written. The items are \
-                written in one transaction: all or none.
+                "base64"?}. Every item is checked first: one invalid item means nothing is written. Locally the \
+                items are written in one transaction: all or none; with --remote in requests within the API's \
+                limits (10,000 items, 100 MB), and a failure part way says how many keys landed for certain. A key \
+                repeated in the file is written once: its last item wins.
                 """)
         @Argument(help: "The JSON file (- for stdin).") var file: String
         @OptionGroup var namespace: NamespaceOptions
@@ -26,19 +29,26 @@ struct BulkCommand: AsyncParsableCommand {
             let items = try BulkFile.putItems(try readInput(file), file: file, clock: SystemClock())
             let target = try await openNamespaceForWriting(state, namespace)
             let kv = target.kv
-            if namespace.location.remote {
-                // Requests of 1,000 items, as wrangler sends them, with progress on a terminal.
+            let keys = Set(items.map(\.key)).count
+            if let remote = kv as? CloudflareKVNamespace {
+                // Requests within the API's limits (10,000 items, 100 MB), with progress on a terminal.
                 var progress = Progress(total: items.count, label: "Writing")
-                for start in stride(from: 0, to: items.count, by: 1000) {
-                    let end = min(items.count, start + 1000)
-                    try await kv.writeEntries(Array(items[start..<end]))
-                    progress.update(end)
+                do {
+                    try await remote.writeEntries(items) { progress.update($0) }
+                } catch let error as CloudflareBulkError {
+                    let failed = Set(error.unsuccessfulKeys).count
+                    let reason = error.underlying.map { "\($0)" } ?? "the API reported them as unsuccessful"
+                    throw CLIError(
+                        "wrote \(keys - failed) of \(plural(keys, "key")) for certain; the other \(failed) may not have "
+                            + "landed (\(reason)); run the same bulk put again to write them")
                 }
             } else {
                 try await kv.writeEntries(items)  // one transaction: all or none
             }
             try await target.announceCreation()
-            Output.diagnostic("Wrote \(items.count) key\(items.count == 1 ? "" : "s")")
+            let repeated =
+                keys == items.count ? "" : " (\(plural(items.count, "item")); later items win for a repeated key)"
+            Output.diagnostic("Wrote \(plural(keys, "key"))\(repeated)")
         }
     }
 
@@ -57,7 +67,8 @@ struct BulkCommand: AsyncParsableCommand {
         func run() async throws {
             let keys = try BulkFile.keys(try readInput(file), file: file, for: .delete)
             let kv = try await openNamespace(state, namespace)
-            guard Output.confirm("Delete \(keys.count) keys?", force: force) else {
+            let distinct = Array(Set(keys))
+            guard Output.confirm("Delete \(plural(distinct.count, "key"))?", force: force) else {
                 Output.diagnostic("Not deleted.")
                 throw ExitCode(1)
             }
@@ -68,10 +79,21 @@ struct BulkCommand: AsyncParsableCommand {
                     try await kv.deleteEntries(Array(keys[start..<end]))
                     progress.update(end)
                 }
+                // Workers KV answers a delete of a missing key as a success.
+                Output.diagnostic(
+                    "Deleted \(plural(distinct.count, "key")) (Workers KV does not say how many of them existed)")
             } else {
+                var existing = 0
+                for start in stride(from: 0, to: distinct.count, by: KVLimits.maxBulkKeys) {
+                    let chunk = Array(distinct[start..<min(distinct.count, start + KVLimits.maxBulkKeys)])
+                    existing += try await kv.readEntries(chunk).count
+                }
                 try await kv.deleteEntries(keys)
+                let missing = distinct.count - existing
+                Output.diagnostic(
+                    "Deleted \(plural(existing, "key"))"
+                        + (missing == 0 ? "" : " (\(missing) did not exist)"))
             }
-            Output.diagnostic("Deleted \(keys.count) key\(keys.count == 1 ? "" : "s")")
         }
     }
 
@@ -80,10 +102,14 @@ struct BulkCommand: AsyncParsableCommand {
             abstract: "Print the values of the keys listed in a JSON file.",
             discussion: """
                 The file is ["k1", "k2"] or [{"name": "k1"}, …]. Prints a JSON object key → value (text), a \
-                missing key → null; with --with-metadata key → {"value", "metadata"}.
+                missing key → null; a value that is not UTF-8 text is an error naming the key (use \
+                --with-metadata). With --with-metadata key → {"value", "base64"?, "metadata"?, "expiration"?}, \
+                the shape `key get --with-metadata` prints: a value that is not UTF-8 is in base64 with \
+                "base64": true, and metadata and expiration are left out when the key has none.
                 """)
         @Argument(help: "The JSON file (- for stdin).") var file: String
-        @Flag(name: .customLong("with-metadata"), help: "Print each value with its metadata.") var withMetadata = false
+        @Flag(name: .customLong("with-metadata"), help: "Print each value with its metadata and expiration.")
+        var withMetadata = false
         @OptionGroup var namespace: NamespaceOptions
         @OptionGroup var state: StateOptions
 
@@ -91,21 +117,54 @@ struct BulkCommand: AsyncParsableCommand {
             let keys = try BulkFile.keys(try readInput(file), file: file, for: .get)
             let kv = try await openNamespace(state, namespace)
             var result: [String: JSONValue] = [:]
+            var binary: [String] = []
             for start in stride(from: 0, to: keys.count, by: KVLimits.maxBulkKeys) {
                 let chunk = Array(keys[start..<min(keys.count, start + KVLimits.maxBulkKeys)])
-                let found = try await kv.getWithMetadata(chunk)
+                var found = try await kv.readEntries(chunk)
+                if kv is CloudflareKVNamespace {
+                    // `/bulk/get` carries text only: a value that is not UTF-8 comes back with U+FFFD in it.
+                    for (key, entry) in found where String(decoding: entry.value, as: UTF8.self).contains("\u{FFFD}") {
+                        found[key] = try await kv.readEntry(key)
+                    }
+                }
                 for key in chunk {
-                    guard let item = found[key] ?? nil else {
+                    guard let entry = found[key] else {
                         result[key] = .null
                         continue
                     }
-                    result[key] = withMetadata ? ["value": item.value, "metadata": item.metadata ?? .null] : item.value
+                    let text = String(validating: entry.value, as: UTF8.self)
+                    if withMetadata {
+                        var item: [String: JSONValue] = [:]
+                        if let text {
+                            item["value"] = .string(text)
+                        } else {
+                            item["value"] = .string(Data(entry.value).base64EncodedString())
+                            item["base64"] = true
+                        }
+                        if let metadata = entry.metadata { item["metadata"] = metadata }
+                        if let expiration = entry.expiration { item["expiration"] = .int(expiration) }
+                        result[key] = .object(item)
+                    } else if let text {
+                        result[key] = .string(text)
+                    } else {
+                        binary.append(key)
+                    }
                 }
+            }
+            guard binary.isEmpty else {
+                let shown = binary.prefix(10).map { "\"\($0)\"" }.joined(separator: ", ")
+                throw CLIError(
+                    "\(binary.count == 1 ? "the value of" : "the values of") \(shown)\(binary.count > 10 ? " …" : "") "
+                        + "\(binary.count == 1 ? "is" : "are") not UTF-8 text; use --with-metadata, which prints "
+                        + "such values in base64 (\"base64\": true)")
             }
             try Output.printJSON(JSONValue.object(result))
         }
     }
 }
+
+/// "1 key", "2 keys".
+func plural(_ n: Int, _ noun: String) -> String { "\(n) \(noun)\(n == 1 ? "" : "s")" }
 
 /// Reading and checking wrangler's bulk file formats.
 enum BulkFile {

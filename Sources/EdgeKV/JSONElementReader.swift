@@ -1,5 +1,3 @@
-import EdgeKV
-
 /// Reads the elements of a JSON array from a body that arrives in chunks, handing each element over as soon as it is
 /// complete.
 ///
@@ -10,9 +8,9 @@ import EdgeKV
 ///
 /// The reader only finds where top-level elements and members begin and end (strings, escapes and nesting); the
 /// bytes between are then parsed strictly, so any text it accepts is valid JSON.
-struct JSONElementReader {
+package struct JSONElementReader {
     /// What the reader hands over.
-    enum Event {
+    package enum Event {
         /// An element of the array, with its position.
         case element(index: Int, value: JSONValue)
         /// Another member of the top-level object (object form only).
@@ -20,7 +18,7 @@ struct JSONElementReader {
     }
 
     /// Why a body was refused.
-    enum Failure: Error, Equatable {
+    package enum Failure: Error, Equatable {
         /// The body is not the expected array (or object holding the array).
         case wrongShape
         /// The array has more than ``JSONElementReader/maxElements`` elements.
@@ -47,11 +45,11 @@ struct JSONElementReader {
     }
 
     /// When set, the body is an object and the array is its member of this name.
-    let arrayMember: String?
+    package let arrayMember: String?
     /// The most elements the array may have.
-    let maxElements: Int
+    package let maxElements: Int
     /// The largest other member (its name and value, in bytes of JSON text).
-    let maxMemberBytes: Int
+    package let maxMemberBytes: Int
 
     var state = State.start
     /// The text of the element, name or member value being read.
@@ -66,10 +64,10 @@ struct JSONElementReader {
     var consumed = 0
     var elements = 0
     var memberName = ""
-    var sawArray = false
+    package var sawArray = false
 
     /// A reader of `[…]` (`arrayMember` nil) or of `{"arrayMember": […], …}`.
-    init(arrayMember: String? = nil, maxElements: Int, maxMemberBytes: Int = 64 * 1024) {
+    package init(arrayMember: String? = nil, maxElements: Int, maxMemberBytes: Int = 64 * 1024) {
         self.arrayMember = arrayMember
         self.maxElements = maxElements
         self.maxMemberBytes = maxMemberBytes
@@ -92,7 +90,7 @@ struct JSONElementReader {
 
     /// Reads the next chunk of the body, calling `handle` for every element or member it completes.
     /// - Throws: ``Failure`` for a body that is refused, or what `handle` throws.
-    mutating func consume(_ chunk: [UInt8], _ handle: (Event) throws -> Void) throws {
+    package mutating func consume(_ chunk: [UInt8], _ handle: (Event) throws -> Void) throws {
         try chunk.withUnsafeBufferPointer { bytes in
             var i = 0
             while i < bytes.count {
@@ -104,7 +102,7 @@ struct JSONElementReader {
 
     /// Checks that the body ended where a complete document ends.
     /// - Throws: ``Failure/malformed(offset:reason:)`` otherwise.
-    func finish() throws {
+    package func finish() throws {
         guard case .end = state else { throw malformed("unexpected end of input", at: consumed) }
     }
 
