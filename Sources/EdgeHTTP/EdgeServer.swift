@@ -180,7 +180,7 @@ extension ServiceGroupConfiguration {
     func boundedShutdown(_ timeouts: EdgeServer.Timeouts) -> Self {
         var configuration = self
         configuration.maximumGracefulShutdownDuration = timeouts.shutdown + .seconds(2)
-        configuration.maximumCancellationDuration = .seconds(2)
+        // No `maximumCancellationDuration`: past it ServiceLifecycle stops the whole process with a fatal error.
         return configuration
     }
 }
