@@ -107,7 +107,12 @@ public struct EdgeServer: Sendable {
                 services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: configuration.logger
             )
             .boundedShutdown(configuration.timeouts))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch let error as IOError where error.errnoCode == EADDRINUSE {
+            throw EdgeServerError(
+                code: .addressInUse, "\(configuration.host):\(configuration.port) is already in use")
+        }
         await runtime.shutdown()
     }
 
@@ -187,9 +192,25 @@ extension ServiceGroupConfiguration {
 
 /// The server could not start.
 public struct EdgeServerError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure it is, for callers that word it for their own users.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private let name: String
+        /// The server did not start listening.
+        public static let notListening = Code(name: "notListening")
+        /// Another socket already listens on the address and port (`EADDRINUSE`).
+        public static let addressInUse = Code(name: "addressInUse")
+        /// The code's name.
+        public var description: String { name }
+    }
+
+    /// What kind of failure it is.
+    public let code: Code
     /// What went wrong.
     public let description: String
-    init(_ description: String) { self.description = description }
+    init(code: Code = .notListening, _ description: String) {
+        self.code = code
+        self.description = description
+    }
 }
 
 /// The request context: Hummingbird's core storage plus the peer address.

@@ -70,7 +70,8 @@ struct APICommand: AsyncParsableCommand {
             configuration: KVAPI.Configuration(
                 token: token, authEmail: authEmail, authKey: authKey, accountID: accountID))
         var logger = Logger(label: "edgekv.api")
-        logger.logLevel = .notice
+        // .info: one access-log line per request, as `edgekv serve` prints.
+        logger.logLevel = .info
         let runtime = EdgeRuntime(logger: logger, handler: api.handler)
         let server = EdgeServer(
             runtime: runtime,
@@ -79,7 +80,7 @@ struct APICommand: AsyncParsableCommand {
         let host = host
         let accountID = accountID
         let auth = token != nil || authKey != nil
-        try await server.run { port in
+        try await server.runNamingPort { port in
             let base = "http://\(host):\(port)/client/v4"
             print("EdgeKV KV API listening on \(base)")
             print("  wrangler:   CLOUDFLARE_API_BASE_URL=\(base)")
