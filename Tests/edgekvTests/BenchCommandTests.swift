@@ -4,16 +4,21 @@ import Testing
 
 @Suite("edgekv bench")
 struct BenchCommandTests {
+    /// `--help` output with its line wrapping undone.
+    static func help(_ box: Sandbox, _ arguments: String...) async throws -> String {
+        try await box.run(arguments + ["--help"]).stdoutText.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+    }
+
     @Test("--help states each option's minimum and the exit status on a missed target")
     func helpStatesMinimums() async throws {
         let box = try Sandbox()
-        let kv = try await box.run(["bench", "kv", "--help"]).stdoutText
-        #expect(kv.contains("at least 10000") && kv.contains("at least 1"), "\(kv)")
-        let session = try await box.run(["bench", "session", "--help"]).stdoutText
-        #expect(session.contains("at least 100") && session.contains("from 1 to --requests"), "\(session)")
-        let api = try await box.run(["bench", "api", "--help"]).stdoutText
-        #expect(api.contains("at least 1"), "\(api)")
-        let bench = try await box.run(["bench", "--help"]).stdoutText
+        let kv = try await Self.help(box, "bench", "kv")
+        #expect(kv.contains("at least 10000") && kv.contains("Rounds per operation, at least 1"), "\(kv)")
+        let session = try await Self.help(box, "bench", "session")
+        #expect(session.contains("at least 100 ") && session.contains("from 1 to --requests"), "\(session)")
+        let api = try await Self.help(box, "bench", "api")
+        #expect(api.contains("Rounds, at least 1") && api.contains("round; at least 1."), "\(api)")
+        let bench = try await Self.help(box, "bench")
         #expect(bench.contains("the exit status is 1 when any ratio misses it"), "\(bench)")
         // The help and the check agree.
         let small = try await box.run(["bench", "kv", "--large-keys", "9999"])
