@@ -78,7 +78,8 @@ extension ReplayRunner {
                 continue
             }
             defer { close(fd) }
-            let error = connect(fd: fd, address: info.pointee.ai_addr, length: info.pointee.ai_addrlen, timeout: timeout)
+            let error = connect(
+                fd: fd, address: info.pointee.ai_addr, length: info.pointee.ai_addrlen, timeout: timeout)
             if error == 0 { return }
             lastError = error
         }
@@ -100,7 +101,8 @@ extension ReplayRunner {
         if started == 0 { return 0 }
         guard errno == EINPROGRESS else { return errno }
         var poller = pollfd(fd: fd, events: Int16(POLLOUT), revents: 0)
-        let milliseconds = Int32(timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
+        let milliseconds = Int32(
+            timeout.components.seconds * 1000 + timeout.components.attoseconds / 1_000_000_000_000_000)
         var ready: Int32
         repeat { ready = poll(&poller, 1, milliseconds) } while ready < 0 && errno == EINTR
         if ready == 0 { return ETIMEDOUT }

@@ -298,7 +298,9 @@ struct FixtureParsingTests {
 
     @Test("a fixture without steps is broken: it would pass having checked nothing")
     func noSteps() {
-        #expect(parseError(#"{"name": "t", "steps": []}"#) == "broken.json: steps: empty: a fixture needs at least one step")
+        #expect(
+            parseError(#"{"name": "t", "steps": []}"#) == "broken.json: steps: empty: a fixture needs at least one step"
+        )
     }
 
     @Test("load names the file's path; a file that cannot be read says so")

@@ -6,7 +6,8 @@ import Testing
 struct BenchCommandTests {
     /// `--help` output with its line wrapping undone.
     static func help(_ box: Sandbox, _ arguments: String...) async throws -> String {
-        try await box.run(arguments + ["--help"]).stdoutText.split(whereSeparator: \.isWhitespace).joined(separator: " ")
+        try await box.run(arguments + ["--help"]).stdoutText.split(whereSeparator: \.isWhitespace).joined(
+            separator: " ")
     }
 
     @Test("--help states each option's minimum and the exit status on a missed target")
@@ -29,8 +30,10 @@ struct BenchCommandTests {
     func targetsDecideTheStatus() async throws {
         let box = try Sandbox()
         let result = try await box.run(
-            ["bench", "session", "--store", "signed", "--store", "encrypted", "--requests", "200", "--rounds", "1",
-             "--json", "--work-dir", box.root.file("bench")],
+            [
+                "bench", "session", "--store", "signed", "--store", "encrypted", "--requests", "200", "--rounds", "1",
+                "--json", "--work-dir", box.root.file("bench"),
+            ],
             timeout: .seconds(120))
         #if DEBUG
         #expect(result.stderr.contains("warning: this edgekv is a debug build"), "\(result)")

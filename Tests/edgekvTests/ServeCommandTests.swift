@@ -368,7 +368,9 @@ struct ServeCommandTests {
         let server = try await ServeProcess(box, ["--persist-to", box.state])
         let client = server.client
         var responses: [(String, HTTPTestResponse)] = []
-        for (method, path) in [("GET", "/login"), ("PUT", "/login"), ("POST", "/"), ("DELETE", "/me"), ("GET", "/logout")] {
+        for (method, path) in [
+            ("GET", "/login"), ("PUT", "/login"), ("POST", "/"), ("DELETE", "/me"), ("GET", "/logout"),
+        ] {
             responses.append(("\(method) \(path)", try await client.request(method, path)))
         }
         let json = [("Content-Type", "application/json")]
@@ -378,8 +380,10 @@ struct ServeCommandTests {
         }
         let missing = try await client.request("GET", "/nowhere")
         try await Self.stop(server)
-        let allow = ["GET /login": "POST", "PUT /login": "POST", "POST /": "GET, HEAD", "DELETE /me": "GET, HEAD",
-                     "GET /logout": "POST"]
+        let allow = [
+            "GET /login": "POST", "PUT /login": "POST", "POST /": "GET, HEAD", "DELETE /me": "GET, HEAD",
+            "GET /logout": "POST",
+        ]
         for (request, response) in responses {
             #expect(response.status == 405, "\(request): \(response.status) \(response.text)")
             #expect(response.header("Allow") == allow[request], "\(request)")

@@ -19,7 +19,8 @@ struct ReplayCommand: AsyncParsableCommand {
     @Argument(help: "Fixture files or folders of *.json fixtures.") var paths: [String]
     @Option(help: ArgumentHelp("Send the requests to this server (e.g. http://127.0.0.1:8787).", valueName: "url"))
     var target: String?
-    @Option(help: ArgumentHelp("Write a JUnit XML report here (missing folders are created).", valueName: "file")) var junit: String?
+    @Option(help: ArgumentHelp("Write a JUnit XML report here (missing folders are created).", valueName: "file"))
+    var junit: String?
     @Flag(name: .shortAndLong, help: "Print every fixture, not only failures and skips.") var verbose = false
 
     func validate() throws {
