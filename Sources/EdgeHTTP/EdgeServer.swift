@@ -109,9 +109,8 @@ public struct EdgeServer: Sendable {
             .boundedShutdown(configuration.timeouts))
         do {
             try await group.run()
-        } catch let error as IOError where error.errnoCode == EADDRINUSE {
-            throw EdgeServerError(
-                code: .addressInUse, "\(configuration.host):\(configuration.port) is already in use")
+        } catch {
+            throw mapStartError(error)
         }
         await runtime.shutdown()
     }
@@ -126,7 +125,11 @@ public struct EdgeServer: Sendable {
                 services: [app], gracefulShutdownSignals: [], logger: configuration.logger
             )
             .boundedShutdown(configuration.timeouts))
-        let task = Task { try await group.run() }
+        // A server that fails to bind never reports a port: ending the stream lets the wait below end too.
+        let task = Task {
+            defer { continuation.finish() }
+            try await group.run()
+        }
         var iterator = ports.makeAsyncIterator()
         let port = await withTaskCancellationHandler {
             await iterator.next()
@@ -136,7 +139,11 @@ public struct EdgeServer: Sendable {
         continuation.finish()
         guard let port, port > 0 else {
             task.cancel()
-            _ = try await task.value
+            do {
+                _ = try await task.value
+            } catch {
+                throw mapStartError(error)
+            }
             throw EdgeServerError("the server did not start listening on \(configuration.host):\(configuration.port)")
         }
         return RunningEdgeServer(port: port, host: configuration.host, group: group, task: task, runtime: runtime)
@@ -144,6 +151,12 @@ public struct EdgeServer: Sendable {
 }
 
 extension EdgeServer {
+    /// A port another socket holds, as ``EdgeServerError/Code/addressInUse``; any other error as it came.
+    func mapStartError(_ error: any Error) -> any Error {
+        guard let io = error as? IOError, io.errnoCode == EADDRINUSE else { return error }
+        return EdgeServerError(code: .addressInUse, "\(configuration.host):\(configuration.port) is already in use")
+    }
+
     /// Starts the server, runs `body` with it, and stops it gracefully afterwards — also when `body` throws. For
     /// tests: pass port 0 and read ``RunningEdgeServer/port`` or ``RunningEdgeServer/baseURL``.
     public func withRunning<T>(_ body: (RunningEdgeServer) async throws -> T) async throws -> T {

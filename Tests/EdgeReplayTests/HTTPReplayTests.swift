@@ -165,6 +165,26 @@ struct HTTPReplayTests {
         #expect(result.failures == ["steps[0] (GET /): cannot reach \(base): connection refused"])
     }
 
+    @Test("a server started on a port another one holds fails at once with addressInUse, never waits")
+    func portInUse() async throws {
+        let runtime = EdgeRuntime { _, _ in Response.text("x") }
+        try await serving(runtime) { base in
+            let port = Int(base.split(separator: ":").last!)!
+            var logger = Logger(label: "edgereplay.test.http")
+            logger.logLevel = .critical
+            let second = EdgeServer(
+                runtime: runtime, configuration: EdgeServer.Configuration(host: "127.0.0.1", port: port, logger: logger)
+            )
+            do {
+                _ = try await second.start()
+                Issue.record("a second server started on \(port)")
+            } catch let error as EdgeServerError {
+                #expect(error.code == .addressInUse)
+                #expect(error.description == "127.0.0.1:\(port) is already in use")
+            }
+        }
+    }
+
     @Test("the reachability check connects without sending a request, and names why it could not")
     func reachability() async throws {
         let runtime = EdgeRuntime { _, _ in Response.text("x") }
