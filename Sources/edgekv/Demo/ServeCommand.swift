@@ -152,10 +152,18 @@ struct ServeCommand: AsyncParsableCommand {
         let summary =
             "store \(env.string("SESSION_STORE") ?? "kv"), KV \(remote ? "remote" : "local (\(state.persistTo))"), consistency \(consistency)"
         let recording = record
-        try await server.runNamingPort { port in
-            print("EdgeKV demo listening on http://\(host):\(port) (\(summary))")
-            if let recording { print("Recording requests to \(recording)") }
-            fflush(nil)
+        do {
+            try await server.runNamingPort { port in
+                print("EdgeKV demo listening on http://\(host):\(port) (\(summary))")
+                if let recording { print("Recording requests to \(recording)") }
+                fflush(nil)
+            }
+        } catch {
+            // A server that never served leaves no empty recording behind to block the next try with --port.
+            if let recorder, let recording, recorder.steps == 0 {
+                try? FileManager.default.removeItem(atPath: recording)
+            }
+            throw error
         }
         // The recording runtime wraps the app's: the app's `waitUntil` work is its own to await.
         await app.shutdown()
