@@ -19,6 +19,9 @@ import Synchronization
 /// | `POST /login` `{"user": "alice"}` | sets the user, regenerates the id: `{"user": "alice"}` |
 /// | `GET /me` | `{"user", "visits"}` when logged in, else 401 `{"user": null}`; never writes |
 /// | `POST /logout` | destroys the session, clears the cookie: `{"user": null}` |
+///
+/// Every error is JSON `{"error": "…"}`: another method on a route is 405 with `Allow`, a login body without a
+/// string `user` is 400 naming the field, an env the demo cannot use is 500 with the `variable` to fix.
 public final class DemoApp: Sendable {
     /// What the demo keeps in a session.
     public struct SessionData: Codable, Sendable, Equatable {
@@ -63,23 +66,29 @@ public final class DemoApp: Sendable {
 
     // MARK: Routes
 
+    /// The methods each route answers; any other method on these paths is 405 with `Allow`.
+    static let allowed: [String: [HTTPRequest.Method]] = [
+        "/": [.get, .head], "/login": [.post], "/me": [.get, .head], "/logout": [.post],
+    ]
+
     static let routes: Handler = { request, context in
+        if let methods = allowed[request.path], !methods.contains(request.method) {
+            let allow = methods.map(\.rawValue).joined(separator: ", ")
+            throw EdgeError(
+                .methodNotAllowed, "\(request.method.rawValue) \(request.path) is not allowed; use \(allow)",
+                headers: [.allow: allow])
+        }
         let session = try context.session(SessionData.self)
         switch (request.method, request.path) {
-        case (.get, "/"):
+        case (.get, "/"), (.head, "/"):
             session.withData { $0.visits = $0.visits.incrementedSaturating }
             return try Response.json(["visits": session.data.visits])
         case (.post, "/login"):
-            struct Login: Decodable { var user: String }
-            let login = try await request.json(Login.self, limit: 64 * 1024)
-            guard !login.user.isEmpty else { throw EdgeError(.badRequest, "\"user\" must not be empty") }
-            guard login.user.utf8.count <= DemoApp.maxUserBytes else {
-                throw EdgeError(.badRequest, "\"user\" must be at most \(DemoApp.maxUserBytes) bytes")
-            }
-            session.withData { $0.user = login.user }
+            let user = try await loginUser(request)
+            session.withData { $0.user = user }
             session.regenerate()
-            return try Response.json(["user": login.user])
-        case (.get, "/me"):
+            return try Response.json(["user": user])
+        case (.get, "/me"), (.head, "/me"):
             let data = session.data
             guard let user = data.user else { return try Response.json(UserOnly(user: nil), status: .unauthorized) }
             return try Response.json(Me(user: user, visits: data.visits))
@@ -89,6 +98,27 @@ public final class DemoApp: Sendable {
         default:
             return try Response.json(["error": "not found"], status: .notFound)
         }
+    }
+
+    /// The `user` of a `POST /login` body, `{"user": "alice"}`.
+    /// - Throws: ``EdgeError`` 400 naming what is wrong with the body or the field.
+    static func loginUser(_ request: Request) async throws -> String {
+        let body: JSONValue
+        do {
+            body = try JSONValue(parsing: try await request.bytes(limit: 64 * 1024))
+        } catch is JSONValue.ParseError {
+            throw EdgeError(.badRequest, "the request body is not valid JSON; send {\"user\": \"alice\"}")
+        }
+        guard let fields = body.objectValue else {
+            throw EdgeError(.badRequest, "the request body must be a JSON object such as {\"user\": \"alice\"}")
+        }
+        guard let field = fields["user"], field != .null else { throw EdgeError(.badRequest, "\"user\" is required") }
+        guard let user = field.stringValue else { throw EdgeError(.badRequest, "\"user\" must be a string") }
+        guard !user.isEmpty else { throw EdgeError(.badRequest, "\"user\" must not be empty") }
+        guard user.utf8.count <= DemoApp.maxUserBytes else {
+            throw EdgeError(.badRequest, "\"user\" must be at most \(DemoApp.maxUserBytes) bytes")
+        }
+        return user
     }
 
     /// The longest user name: a session must still fit the 4096-byte cookie of the cookie stores.
@@ -111,7 +141,7 @@ public final class DemoApp: Sendable {
     static let errorHandler: ErrorHandler = { error, request, context in
         if let config = error as? ConfigurationError {
             context.logger.error("demo env is invalid", metadata: ["variable": "\(config.variable)"])
-            return Response.text("invalid configuration: \(config.description)\n", status: .internalServerError)
+            return configurationResponse(config.description, variable: config.variable)
         }
         if let session = error as? SessionError {
             if session.code == .cookieTooLarge {
@@ -126,11 +156,22 @@ public final class DemoApp: Sendable {
                         ["error": "too many writes to this session: KV allows one write per second per key"],
                         status: .tooManyRequests)) ?? .empty(status: .tooManyRequests)
             }
-            if session.code == .invalidConfiguration || session.code == .invalidKey {
-                return Response.text("invalid configuration: \(session.message)\n", status: .internalServerError)
+            if session.code == .invalidKey {
+                return configurationResponse(session.message, variable: "SESSION_KEYS")
+            }
+            if session.code == .invalidConfiguration {
+                return configurationResponse(session.message, variable: nil)
             }
         }
         return await defaultErrorHandler(error, request, context)
+    }
+
+    /// 500 `{"error": "invalid configuration: …", "variable": "SESSION_KEYS"}`: JSON like every other error, with the
+    /// variable to fix when it is known.
+    static func configurationResponse(_ message: String, variable: String?) -> Response {
+        var body = ["error": "invalid configuration: \(message)"]
+        if let variable { body["variable"] = variable }
+        return (try? Response.json(body, status: .internalServerError)) ?? .empty(status: .internalServerError)
     }
 
     // MARK: Store selection

@@ -107,7 +107,11 @@ public struct EdgeServer: Sendable {
                 services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: configuration.logger
             )
             .boundedShutdown(configuration.timeouts))
-        try await group.run()
+        do {
+            try await group.run()
+        } catch {
+            throw mapStartError(error)
+        }
         await runtime.shutdown()
     }
 
@@ -121,7 +125,11 @@ public struct EdgeServer: Sendable {
                 services: [app], gracefulShutdownSignals: [], logger: configuration.logger
             )
             .boundedShutdown(configuration.timeouts))
-        let task = Task { try await group.run() }
+        // A server that fails to bind never reports a port: ending the stream lets the wait below end too.
+        let task = Task {
+            defer { continuation.finish() }
+            try await group.run()
+        }
         var iterator = ports.makeAsyncIterator()
         let port = await withTaskCancellationHandler {
             await iterator.next()
@@ -131,7 +139,11 @@ public struct EdgeServer: Sendable {
         continuation.finish()
         guard let port, port > 0 else {
             task.cancel()
-            _ = try await task.value
+            do {
+                _ = try await task.value
+            } catch {
+                throw mapStartError(error)
+            }
             throw EdgeServerError("the server did not start listening on \(configuration.host):\(configuration.port)")
         }
         return RunningEdgeServer(port: port, host: configuration.host, group: group, task: task, runtime: runtime)
@@ -139,6 +151,12 @@ public struct EdgeServer: Sendable {
 }
 
 extension EdgeServer {
+    /// A port another socket holds, as ``EdgeServerError/Code/addressInUse``; any other error as it came.
+    func mapStartError(_ error: any Error) -> any Error {
+        guard let io = error as? IOError, io.errnoCode == EADDRINUSE else { return error }
+        return EdgeServerError(code: .addressInUse, "\(configuration.host):\(configuration.port) is already in use")
+    }
+
     /// Starts the server, runs `body` with it, and stops it gracefully afterwards — also when `body` throws. For
     /// tests: pass port 0 and read ``RunningEdgeServer/port`` or ``RunningEdgeServer/baseURL``.
     public func withRunning<T>(_ body: (RunningEdgeServer) async throws -> T) async throws -> T {
@@ -187,9 +205,25 @@ extension ServiceGroupConfiguration {
 
 /// The server could not start.
 public struct EdgeServerError: Error, Sendable, CustomStringConvertible {
+    /// What kind of failure it is, for callers that word it for their own users.
+    public struct Code: Sendable, Hashable, CustomStringConvertible {
+        private let name: String
+        /// The server did not start listening.
+        public static let notListening = Code(name: "notListening")
+        /// Another socket already listens on the address and port (`EADDRINUSE`).
+        public static let addressInUse = Code(name: "addressInUse")
+        /// The code's name.
+        public var description: String { name }
+    }
+
+    /// What kind of failure it is.
+    public let code: Code
     /// What went wrong.
     public let description: String
-    init(_ description: String) { self.description = description }
+    init(code: Code = .notListening, _ description: String) {
+        self.code = code
+        self.description = description
+    }
 }
 
 /// The request context: Hummingbird's core storage plus the peer address.

@@ -20,11 +20,21 @@ extension Fixture {
         let root: JSONValue
         do {
             root = try JSONValue(parsing: bytes)
-        } catch {
-            throw FixtureError(description: "\(file): not valid JSON: \(error)")
+        } catch let error as JSONValue.ParseError {
+            let (line, column) = Self.lineAndColumn(of: error.offset, in: bytes)
+            throw FixtureError(
+                description: "\(file): not valid JSON at line \(line), column \(column): \(error.reason)")
         }
         var p = Parser(file: file)
         return try p.fixture(root)
+    }
+
+    /// The 1-based line and column of a byte offset, as editors count them: columns in characters, not bytes.
+    static func lineAndColumn(of offset: Int, in bytes: [UInt8]) -> (line: Int, column: Int) {
+        let before = bytes[..<min(max(offset, 0), bytes.count)]
+        let lineStart = before.lastIndex(of: UInt8(ascii: "\n")).map { $0 + 1 } ?? 0
+        let line = before.reduce(1) { $1 == UInt8(ascii: "\n") ? $0 + 1 : $0 }
+        return (line, String(decoding: before[lineStart...], as: UTF8.self).count + 1)
     }
 
     /// Every fixture file under the paths (files, or folders searched for `*.json`), sorted by path.
@@ -141,6 +151,8 @@ struct Parser {
         }
         guard let rawSteps = o["steps"]?.arrayValue else { throw fail("steps", "required: an array of steps") }
         let steps = try rawSteps.enumerated().map { i, s in try step(s, "steps[\(i)]") }
+        // A fixture that checks nothing would count as passed.
+        guard !steps.isEmpty else { throw fail("steps", "empty: a fixture needs at least one step") }
         return Fixture(
             name: name, app: app, now: now, vars: vars, kv: kv, consistency: consistency, steps: steps, file: nil)
     }

@@ -21,6 +21,10 @@ public struct ReplayResult: Sendable {
     public var outcome: Outcome
     /// Each failure: the step, what was expected and what came.
     public var failures: [String]
+    /// Whether the fixture could not run at all (it breaks the format, names an app or KV binding that does not
+    /// exist, or the target could not be reached) rather than ran and missed an expectation: JUnit reports it as an
+    /// `<error>`, a missed expectation as a `<failure>`.
+    public var broken = false
     /// How long it took.
     public var duration: Duration
 }
@@ -37,6 +41,8 @@ public struct ReplaySummary: Sendable {
     public var passed: Int { results.filter { $0.outcome == .passed }.count }
     /// Fixtures that failed.
     public var failed: Int { results.filter { $0.outcome == .failed }.count }
+    /// Failed fixtures that could not run at all (``ReplayResult/broken``).
+    public var broken: Int { results.filter { $0.outcome == .failed && $0.broken }.count }
     /// Fixtures skipped.
     public var skipped: Int {
         results.filter { if case .skipped = $0.outcome { true } else { false } }.count
@@ -76,10 +82,11 @@ public struct ReplaySummary: Sendable {
         }
         let total = results.reduce(Duration.zero) { $0 + $1.duration }
         var xml = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n"
-        xml +=
-            "<testsuites tests=\"\(results.count)\" failures=\"\(failed)\" skipped=\"\(skipped)\" time=\"\(seconds(total))\">\n"
-        xml += "  <testsuite name=\"edgekv replay\" tests=\"\(results.count)\" failures=\"\(failed)\" "
-        xml += "skipped=\"\(skipped)\" time=\"\(seconds(total))\">\n"
+        let counts =
+            "tests=\"\(results.count)\" failures=\"\(failed - broken)\" errors=\"\(broken)\" skipped=\"\(skipped)\" "
+            + "time=\"\(seconds(total))\""
+        xml += "<testsuites \(counts)>\n"
+        xml += "  <testsuite name=\"edgekv replay\" \(counts)>\n"
         for r in results {
             let classname = esc(r.file ?? "fixtures")
             xml += "    <testcase name=\"\(esc(r.name))\" classname=\"\(classname)\" time=\"\(seconds(r.duration))\""
@@ -88,8 +95,9 @@ public struct ReplaySummary: Sendable {
             case .skipped(let reason): xml += ">\n      <skipped message=\"\(esc(reason))\"/>\n    </testcase>\n"
             case .failed:
                 let message = r.failures.first ?? "failed"
+                let element = r.broken ? "error" : "failure"
                 xml +=
-                    ">\n      <failure message=\"\(esc(message))\">\(esc(r.failures.joined(separator: "\n\n")))</failure>\n"
+                    ">\n      <\(element) message=\"\(esc(message))\">\(esc(r.failures.joined(separator: "\n\n")))</\(element)>\n"
                 xml += "    </testcase>\n"
             }
         }

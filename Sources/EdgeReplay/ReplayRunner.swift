@@ -4,6 +4,7 @@ import EdgeKVConsistency
 import EdgeKVSQLite
 import Foundation
 import HTTPTypes
+import Logging
 
 #if canImport(FoundationNetworking)
 import FoundationNetworking
@@ -23,18 +24,25 @@ public struct ReplayRunner: Sendable {
     public var apps: [String: ReplayApp]
     /// Where requests go.
     public var target: Target
+    /// Where the in-process apps log (silent by default: the fixtures' expectations speak for the app). Whatever its
+    /// level, the errors an app logs during a step that fails on a 5xx are shown with the failure.
+    public var logger: Logger
 
     /// Creates a runner.
-    public init(apps: [ReplayApp], target: Target = .inProcess) {
+    public init(
+        apps: [ReplayApp], target: Target = .inProcess,
+        logger: Logger = Logger(label: "edgekv.replay", factory: { _ in SwiftLogNoOpLogHandler() })
+    ) {
         self.apps = Dictionary(apps.map { ($0.name, $0) }) { a, _ in a }
         self.target = target
+        self.logger = logger
     }
 
     /// Runs one fixture.
     public func run(_ fixture: Fixture) async -> ReplayResult {
         let start = ContinuousClock.now
         var result = ReplayResult(
-            name: fixture.name, file: fixture.file, outcome: .passed, failures: [], duration: .zero)
+            name: fixture.name, file: fixture.file, outcome: .passed, failures: [], broken: false, duration: .zero)
         do {
             if let reason = Self.cutBody(fixture) {
                 result.outcome = .skipped(reason: reason)
@@ -49,8 +57,12 @@ public struct ReplayRunner: Sendable {
                     }
                 }
             }
+        } catch let error as StepUnreachable {
+            result.failures.append("\(error)")
+            result.broken = true
         } catch {
             result.failures.append("could not run: \(error)")
+            result.broken = true
         }
         if !result.failures.isEmpty { result.outcome = .failed }
         result.duration = ContinuousClock.now - start
@@ -69,7 +81,7 @@ public struct ReplayRunner: Sendable {
             } catch {
                 result = ReplayResult(
                     name: (file as NSString).lastPathComponent, file: file, outcome: .failed, failures: ["\(error)"],
-                    duration: .zero)
+                    broken: true, duration: .zero)
             }
             each(result)
             results.append(result)
@@ -109,6 +121,13 @@ public struct ReplayRunner: Sendable {
                 description:
                     "app: unknown app \"\(fixture.app)\" (known: \(apps.keys.sorted().joined(separator: ", ")))")
         }
+        // Only the app's bindings exist in production too: a seed under another name would test a world that is not.
+        if let unknown = fixture.kv.keys.filter({ !app.kvBindings.contains($0) }).sorted().first {
+            let known = app.kvBindings.sorted().map { "\"\($0)\"" }.joined(separator: ", ")
+            throw FixtureError(
+                description: "env.kv.\(unknown): the app \"\(app.name)\" has no KV binding \"\(unknown)\" "
+                    + (known.isEmpty ? "(it has none)" : "(its bindings: \(known))"))
+        }
         let clock = ManualClock(seconds: fixture.now)
         let store = try await SQLiteKVStore(inMemoryWithClock: clock)
         var namespaces: [String: any KVNamespace] = [:]
@@ -132,7 +151,8 @@ public struct ReplayRunner: Sendable {
             let here = location ?? Self.defaultLocation
             return try Env(kv: simulators.mapValues { $0.namespace(at: here) }, vars: fixture.vars)
         }
-        let runtime = app.makeRuntime(clock)
+        let capture = LogCapture()
+        let runtime = app.makeRuntime(clock, capture.logger(teeing: logger))
         var jar = CookieJar()
         var failures: [String] = []
         for (index, step) in fixture.steps.enumerated() {
@@ -152,13 +172,22 @@ public struct ReplayRunner: Sendable {
             case .request(let request, let expect):
                 let now = clock.nowMilliseconds()
                 let edgeRequest = Self.edgeRequest(request, cookie: jar.header(nowMilliseconds: now))
+                _ = capture.take()
                 let response = await runtime.handle(
                     edgeRequest, env: try env(at: request.location), clock: clock, awaitBackgroundWork: true)
                 let body = try await response.body.collect()
                 let replay = ReplayResponse(
                     status: response.status.code, headers: response.headers.map { ($0.name.rawName, $0.value) },
                     body: body)
-                failures += check(expect, replay, jar: &jar, now: now, step: where_, request: request)
+                let problems = check(expect, replay, jar: &jar, now: now, step: where_, request: request)
+                failures += problems
+                // A 500 body says "internal server error"; the cause is in the log, which is silent without -v.
+                let logged = capture.take()
+                if !problems.isEmpty, replay.status >= 500, !logged.isEmpty {
+                    failures.append(
+                        "\(where_) (\(request.method) \(request.path)): the app logged: "
+                            + logged.joined(separator: "\n      "))
+                }
             }
         }
         return failures
@@ -250,7 +279,15 @@ public struct ReplayRunner: Sendable {
                     urlRequest.setValue("application/json", forHTTPHeaderField: "Content-Type")
                 }
                 urlRequest.httpBody = request.body.map { Data($0) }
-                let (data, response) = try await session.data(for: urlRequest)
+                let data: Data
+                let response: URLResponse
+                do {
+                    (data, response) = try await session.data(for: urlRequest)
+                } catch {
+                    guard let unreachable = ReplayTargetUnreachable.from(error, baseURL: base) else { throw error }
+                    // The server went away: the later steps would only repeat this.
+                    throw StepUnreachable(step: "\(where_) (\(request.method) \(request.path))", error: unreachable)
+                }
                 guard let http = response as? HTTPURLResponse else {
                     throw FixtureError(description: "\(where_): not an HTTP response")
                 }
@@ -305,6 +342,13 @@ public struct ReplayRunner: Sendable {
         if !current.isEmpty { parts.append(current) }
         return parts
     }
+}
+
+/// A step whose request did not reach the target: `steps[0] (GET /): cannot reach …: connection refused`.
+struct StepUnreachable: Error, CustomStringConvertible {
+    let step: String
+    let error: ReplayTargetUnreachable
+    var description: String { "\(step): \(error)" }
 }
 
 /// Keeps redirects as responses, as a fixture expects them.

@@ -21,7 +21,9 @@ struct FixtureParsingTests {
     }
 
     /// A fixture with `env` set to `env`.
-    static func env(_ env: String) -> String { #"{"name": "t", "env": \#(env), "steps": []}"# }
+    static func env(_ env: String) -> String {
+        #"{"name": "t", "env": \#(env), "steps": [{"request": {"path": "/"}}]}"#
+    }
 
     /// A fixture whose steps[1] requests `/` with `expect` set to `expect`.
     static func expect(_ expect: String) -> String { step(#"{"request": {"path": "/"}, "expect": \#(expect)}"#) }
@@ -285,10 +287,20 @@ struct FixtureParsingTests {
         #expect(parseError(broken.json) == broken.message)
     }
 
-    @Test("text that is not JSON names the file and the byte")
+    @Test("text that is not JSON names the file, the line and the column (in characters)")
     func notJSON() throws {
         let message = try #require(parseError(#"{"name": "t", "steps": [}"#))
-        #expect(message.hasPrefix("broken.json: not valid JSON: invalid JSON at byte "), "\(message)")
+        #expect(message.hasPrefix("broken.json: not valid JSON at line 1, column 25: "), "\(message)")
+        let multiline = try #require(parseError("{\n  \"name\": \"t\",\n  \"steps\": [\"é€\",]\n}"))
+        #expect(multiline.hasPrefix("broken.json: not valid JSON at line 3, column 18: "), "\(multiline)")
+        #expect(!multiline.contains("byte"), "\(multiline)")
+    }
+
+    @Test("a fixture without steps is broken: it would pass having checked nothing")
+    func noSteps() {
+        #expect(
+            parseError(#"{"name": "t", "steps": []}"#) == "broken.json: steps: empty: a fixture needs at least one step"
+        )
     }
 
     @Test("load names the file's path; a file that cannot be read says so")
@@ -308,7 +320,7 @@ struct FixtureParsingTests {
         } catch {
             #expect("\(error)" == "\(missing): cannot read the file")
         }
-        let good = try Fixture.load(path: try dir.write("good.json", #"{"name": "g", "steps": []}"#))
+        let good = try Fixture.load(path: try dir.write("good.json", #"{"name": "g", "steps": [{"advance": 1}]}"#))
         #expect(good.file == dir.file("good.json"))
     }
 
@@ -383,7 +395,7 @@ struct FixtureParsingTests {
 
     @Test("app and now are taken as given")
     func appAndNow() throws {
-        let fixture = try parseFixture(#"{"name": "n", "app": "mine", "now": 1000, "steps": []}"#)
+        let fixture = try parseFixture(#"{"name": "n", "app": "mine", "now": 1000, "steps": [{"advance": 1}]}"#)
         #expect(fixture.app == "mine" && fixture.now == 1000)
     }
 

@@ -64,7 +64,7 @@ struct HTTPReplayTests {
                 .skipped(reason: "sets env vars (the server has its own env)")
             ),
             (
-                #"{"name": "k", "env": {"kv": {"SESSIONS": [{"key": "a", "value": "b"}]}}, "steps": []}"#,
+                #"{"name": "k", "env": {"kv": {"SESSIONS": [{"key": "a", "value": "b"}]}}, "steps": [{"advance": 1}]}"#,
                 .skipped(reason: "seeds KV (needs in-process state)")
             ),
             (
@@ -150,12 +150,53 @@ struct HTTPReplayTests {
         #expect(result.outcome == .passed, "\(result.failures)")
     }
 
-    @Test("a server that does not answer fails the fixture, never passes it")
+    /// A base URL on 127.0.0.1 where nothing listens: a port the server had until it stopped.
+    static func closedTarget() async throws -> String {
+        try await serving(try await demoRuntime()) { $0 }
+    }
+
+    @Test("a server that does not answer fails the fixture with one short line, never passes it")
     func unreachable() async throws {
-        let port = try await serving(try await demoRuntime()) { base in Int(base.split(separator: ":").last!)! }
-        let result = await ReplayRunner(apps: [], target: .http(baseURL: "http://127.0.0.1:\(port)")).run(
-            try parseFixture(#"{"name": "down", "steps": [{"request": {"path": "/"}}]}"#))
+        let base = try await Self.closedTarget()
+        let result = await ReplayRunner(apps: [], target: .http(baseURL: base)).run(
+            try parseFixture(
+                #"{"name": "down", "steps": [{"request": {"path": "/"}}, {"request": {"path": "/me"}}]}"#))
         #expect(result.outcome == .failed)
-        #expect(result.failures.count == 1 && result.failures[0].hasPrefix("could not run: "), "\(result.failures)")
+        #expect(result.failures == ["steps[0] (GET /): cannot reach \(base): connection refused"])
+    }
+
+    @Test("a server started on a port another one holds fails at once with addressInUse, never waits")
+    func portInUse() async throws {
+        let runtime = EdgeRuntime { _, _ in Response.text("x") }
+        try await serving(runtime) { base in
+            let port = Int(base.split(separator: ":").last!)!
+            var logger = Logger(label: "edgereplay.test.http")
+            logger.logLevel = .critical
+            let second = EdgeServer(
+                runtime: runtime, configuration: EdgeServer.Configuration(host: "127.0.0.1", port: port, logger: logger)
+            )
+            do {
+                _ = try await second.start()
+                Issue.record("a second server started on \(port)")
+            } catch let error as EdgeServerError {
+                #expect(error.code == .addressInUse)
+                #expect(error.description == "127.0.0.1:\(port) is already in use")
+            }
+        }
+    }
+
+    @Test("the reachability check connects without sending a request, and names why it could not")
+    func reachability() async throws {
+        let runtime = EdgeRuntime { _, _ in Response.text("x") }
+        let base = try await serving(runtime) { base in
+            try ReplayRunner.checkReachable(base)
+            return base
+        }
+        #expect(throws: ReplayTargetUnreachable.self) { try ReplayRunner.checkReachable(base) }
+        do {
+            try ReplayRunner.checkReachable(base)
+        } catch {
+            #expect("\(error)" == "cannot reach \(base): connection refused")
+        }
     }
 }

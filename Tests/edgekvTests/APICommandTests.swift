@@ -111,6 +111,19 @@ struct APICommandTests {
         }
     }
 
+    @Test("each request is logged on stderr with its method, path and status, as serve logs them")
+    func accessLog() async throws {
+        let box = try Sandbox()
+        let (child, port) = try await Self.start(box, [])
+        let client = HTTPTestClient(port: port)
+        #expect(try await client.request("GET", Self.namespaces).status == 200)
+        #expect(try await client.request("GET", Self.namespaces + "/nope/values/k").status == 404)
+        try await Self.stop(child)
+        let lines = child.stderr.split(separator: "\n")
+        #expect(lines.contains { $0.contains("GET \(Self.namespaces) 200") }, "\(child.stderr)")
+        #expect(lines.contains { $0.contains("GET \(Self.namespaces)/nope/values/k 404") }, "\(child.stderr)")
+    }
+
     @Test("--help names the environment and file alternative of each secret flag")
     func help() async throws {
         let help = try await Sandbox().run(["api", "--help"]).stdoutText

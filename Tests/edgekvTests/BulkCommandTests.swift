@@ -271,7 +271,7 @@ struct BulkCommandTests {
             "/usr/bin/env",
             [
                 "EDGEKV_API_TOKEN=\(token)", try ChildProcess.builtProduct("edgekv"), "api", "--port", "0",
-                "--persist-to", box.state, "--access-log",
+                "--persist-to", box.state,
             ])
         let prefix = "EdgeKV KV API listening on http://127.0.0.1:"
         var seen = 0

@@ -129,9 +129,10 @@ struct ReplayCommandTests {
         let elements = try #require(XMLElements.parse(try Data(contentsOf: URL(fileURLWithPath: report))))
         #expect(
             elements.map(\.name) == [
-                "testsuites", "testsuite", "testcase", "testcase", "failure", "testcase", "failure",
+                "testsuites", "testsuite", "testcase", "testcase", "failure", "testcase", "error",
             ])
-        #expect(elements[0].attributes["tests"] == "3" && elements[0].attributes["failures"] == "2")
+        #expect(elements[0].attributes["tests"] == "3" && elements[0].attributes["failures"] == "1")
+        #expect(elements[0].attributes["errors"] == "1")
         #expect(
             elements.filter { $0.name == "testcase" }.map { $0.attributes["name"] } == [
                 "passes", "fails & <fails>", "c.json",
@@ -141,12 +142,23 @@ struct ReplayCommandTests {
                 == true)
         #expect(elements[6].attributes["message"]?.hasSuffix("c.json: steps: required: an array of steps") == true)
 
-        let unwritable = box.root.file("no/such/dir/report.xml")
+        // Missing folders are created; a file where a folder should be is named, before any fixture runs.
+        let nested = box.root.file("no/such/dir/report.xml")
+        let created = try await box.run([
+            "replay", (box.scratch as NSString).appendingPathComponent("dir/a.json"), "--junit", nested,
+        ])
+        #expect(created.status == 0, "\(created)")
+        #expect(XMLElements.parse(try Data(contentsOf: URL(fileURLWithPath: nested))) != nil)
+        let unwritable = (report as NSString).appendingPathComponent("report.xml")
         let failed = try await box.run([
             "replay", (box.scratch as NSString).appendingPathComponent("dir/a.json"), "--junit", unwritable,
         ])
         #expect(failed.status == 1)
-        #expect(failed.stderr.contains("cannot write the JUnit report to \(unwritable)"), "\(failed)")
+        #expect(
+            failed.stderr
+                == "Error: cannot write the JUnit report to \(unwritable): \(report) is a file, not a folder\n",
+            "\(failed)")
+        #expect(failed.stdoutText.isEmpty, "\(failed)")
     }
 
     @Test("--target against edgekv serve: in-process-only fixtures are skipped, and the last line says so")
@@ -171,14 +183,54 @@ struct ReplayCommandTests {
         #expect(elements[0].attributes["skipped"] == "\(total - 2)")
     }
 
-    @Test("--target with nothing listening fails the fixtures, never passes or skips them")
+    @Test("a step answered 500 shows what the app logged, without -v; an unknown seeded binding names the real ones")
+    func serverLogAndBindings() async throws {
+        let box = try Sandbox()
+        // Port 1 on 127.0.0.1: nothing listens, so the Redis store fails to connect.
+        let redis = try box.file(
+            "dir/redis.json",
+            #"{"name": "redis down", "env": {"vars": {"SESSION_STORE": "redis", "REDIS_URL": "redis://127.0.0.1:1"}}, "#
+                + #""steps": [{"request": {"path": "/"}, "expect": {"status": 200}}]}"#)
+        let seeded = try box.file(
+            "dir/seed.json",
+            #"{"name": "typo", "env": {"kv": {"SESSION": [{"key": "a", "value": "b"}]}}, "#
+                + #""steps": [{"request": {"path": "/"}}]}"#)
+        let result = try await box.run(["replay", (box.scratch as NSString).appendingPathComponent("dir")])
+        #expect(result.status == 1, "\(result)")
+        let lines = result.stdoutText.split(separator: "\n").map(String.init)
+        #expect(lines.first == "✘ redis down (\(redis))", "\(result)")
+        #expect(
+            lines.contains {
+                $0.hasPrefix("    steps[0] (GET /): the app logged: ")
+                    && $0.contains("cannot connect to Redis at 127.0.0.1:1")
+            }, "\(result)")
+        #expect(lines.contains("✘ typo (\(seeded))"), "\(result)")
+        #expect(
+            lines.contains(
+                #"    could not run: env.kv.SESSION: the app "demo" has no KV binding "SESSION" (its bindings: "SESSIONS")"#
+            ), "\(result)")
+        #expect(lines.last == "0 passed, 2 failed")
+    }
+
+    @Test("a fixture without steps fails, never passes")
+    func noSteps() async throws {
+        let box = try Sandbox()
+        let path = try box.file("empty.json", #"{"name": "nothing", "steps": []}"#)
+        let result = try await box.run(["replay", path])
+        #expect(result.status == 1, "\(result)")
+        #expect(result.stdoutText.contains("\(path): steps: empty: a fixture needs at least one step"), "\(result)")
+        #expect(Self.lastLine(result) == "0 passed, 1 failed")
+    }
+
+    @Test("--target with nothing listening: one short line on stderr, exit 2, nothing run")
     func targetDown() async throws {
         let box = try Sandbox()
-        let path = try box.file("f.json", #"{"name": "f", "steps": [{"request": {"path": "/"}}]}"#)
-        let result = try await box.run(["replay", path, "--target", "http://127.0.0.1:1"])
-        #expect(result.status == 1)
-        #expect(result.stdoutText.contains("could not run: "), "\(result)")
-        #expect(Self.lastLine(result) == "0 passed, 1 failed")
+        try box.file("f.json", #"{"name": "f", "steps": [{"request": {"path": "/"}}]}"#)
+        try box.file("g.json", #"{"name": "g", "steps": [{"request": {"path": "/"}}]}"#)
+        let result = try await box.run(["replay", box.scratch, "--target", "http://127.0.0.1:1"])
+        #expect(result.status == 2, "\(result)")
+        #expect(result.stderr == "Error: cannot reach http://127.0.0.1:1: connection refused\n", "\(result)")
+        #expect(result.stdoutText.isEmpty, "\(result)")
     }
 
     @Test("bad paths and targets are clear errors")

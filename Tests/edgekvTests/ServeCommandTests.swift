@@ -156,7 +156,7 @@ struct ServeCommandTests {
         try Data("old".utf8).write(to: URL(fileURLWithPath: record))
         #expect(chmod(record, 0o644) == 0)
         let server = try await ServeProcess(
-            box, ["--persist-to", box.state, "--record", record, "--redact", "FINGERPRINT"])
+            box, ["--persist-to", box.state, "--record", record, "--force", "--redact", "FINGERPRINT"])
         let mode = try FileManager.default.attributesOfItem(atPath: record)[.posixPermissions] as? Int
         #expect(mode == 0o600, "mode \(String(mode ?? 0, radix: 8))")
         let client = server.client
@@ -243,10 +243,49 @@ struct ServeCommandTests {
     @Test("--record with a file that cannot be written is a clear error at startup")
     func recordUnwritable() async throws {
         let box = try Sandbox()
-        let path = box.root.file("missing-folder/recorded.json")
+        let blocker = try box.file("blocker", "a file, not a folder")
+        let path = (blocker as NSString).appendingPathComponent("sub/recorded.json")
         let result = try await box.run(["serve", "--port", "0", "--persist-to", box.state, "--record", path])
         #expect(result.status == 1, "\(result)")
-        #expect(result.stderr.contains("cannot write the record file \(path)"), "\(result)")
+        #expect(
+            result.stderr == "Error: cannot write the recording to \(path): \(blocker) is a file, not a folder\n",
+            "\(result)")
+    }
+
+    @Test("--record creates missing folders; an existing file is refused without --force and left as it was")
+    func recordFolderAndForce() async throws {
+        let box = try Sandbox()
+        let record = box.root.file("new/folders/recorded.json")
+        let server = try await ServeProcess(box, ["--persist-to", box.state, "--record", record])
+        #expect(try await server.client.request("GET", "/").status == 200)
+        try await Self.stop(server)
+        let recorded = try Data(contentsOf: URL(fileURLWithPath: record))
+        #expect(try JSONDecoder().decode(JSON.self, from: recorded)["steps"]?.arrayValue?.count == 1)
+
+        let again = try await box.run(["serve", "--port", "0", "--persist-to", box.state, "--record", record])
+        #expect(again.status == 1, "\(again)")
+        #expect(
+            again.stderr == "Error: \(record) already exists; pass --force to overwrite it, or name another file\n",
+            "\(again)")
+        #expect(try Data(contentsOf: URL(fileURLWithPath: record)) == recorded)
+    }
+
+    @Test("a port another server holds: one line naming the port and --port, exit 1")
+    func portInUse() async throws {
+        let box = try Sandbox()
+        let server = try await ServeProcess(box, ["--persist-to", box.state])
+        let second = try await box.run(["serve", "--port", "\(server.port)", "--persist-to", box.root.file("other")])
+        let api = try await box.run(["api", "--port", "\(server.port)", "--persist-to", box.root.file("other")])
+        let record = box.root.file("flow.json")
+        let recording = try await box.run([
+            "serve", "--port", "\(server.port)", "--persist-to", box.root.file("other"), "--record", record,
+        ])
+        try await Self.stop(server)
+        for result in [second, api, recording] {
+            #expect(result.status == 1, "\(result)")
+            #expect(result.stderr == "Error: port \(server.port) is in use; pick another with --port\n", "\(result)")
+        }
+        #expect(!FileManager.default.fileExists(atPath: record), "no empty recording left to refuse the next try")
     }
 
     @Test("SIGTERM stops the server as promptly as SIGINT, the record file complete")
@@ -318,10 +357,57 @@ struct ServeCommandTests {
             let response = try await server.client.request("GET", "/")
             try await Self.stop(server)
             #expect(response.status == 500, "\(vars)")
-            #expect(response.text.contains(variable), "\(vars): \(response.text)")
+            #expect(response.header("Content-Type") == "application/json", "\(vars)")
+            let body = try response.json()
+            #expect(body["variable"] == .string(variable), "\(vars): \(response.text)")
+            let error = body["error"]?.stringValue ?? ""
+            #expect(error.hasPrefix("invalid configuration: ") && error.contains(variable), "\(vars): \(response.text)")
             #expect(server.child.stderr.contains("warning: every request will answer 500:"), "\(vars)")
             #expect(server.child.stderr.contains(variable), "\(vars): \(server.child.stderr)")
         }
+    }
+
+    @Test("wrong methods are 405 with Allow, a login without a string user is 400 naming the field; all JSON")
+    func methodsAndLoginBody() async throws {
+        let box = try Sandbox()
+        let server = try await ServeProcess(box, ["--persist-to", box.state])
+        let client = server.client
+        var responses: [(String, HTTPTestResponse)] = []
+        for (method, path) in [
+            ("GET", "/login"), ("PUT", "/login"), ("POST", "/"), ("DELETE", "/me"), ("GET", "/logout"),
+        ] {
+            responses.append(("\(method) \(path)", try await client.request(method, path)))
+        }
+        let json = [("Content-Type", "application/json")]
+        var logins: [(String, HTTPTestResponse)] = []
+        for body in ["{}", #"{"user": null}"#, #"{"user": 7}"#, #"{"user": ""}"#, "[]", "{", ""] {
+            logins.append((body, try await client.request("POST", "/login", headers: json, body: Array(body.utf8))))
+        }
+        let missing = try await client.request("GET", "/nowhere")
+        try await Self.stop(server)
+        let allow = [
+            "GET /login": "POST", "PUT /login": "POST", "POST /": "GET, HEAD", "DELETE /me": "GET, HEAD",
+            "GET /logout": "POST",
+        ]
+        for (request, response) in responses {
+            #expect(response.status == 405, "\(request): \(response.status) \(response.text)")
+            #expect(response.header("Allow") == allow[request], "\(request)")
+            #expect(response.header("Content-Type") == "application/json", "\(request)")
+            #expect(try response.json()["error"] == .string("\(request) is not allowed; use \(allow[request]!)"))
+            #expect(response.setCookies.isEmpty, "\(request) starts no session")
+        }
+        let errors = [
+            "{}": #""user" is required"#, #"{"user": null}"#: #""user" is required"#,
+            #"{"user": 7}"#: #""user" must be a string"#, #"{"user": ""}"#: #""user" must not be empty"#,
+            "[]": #"the request body must be a JSON object such as {"user": "alice"}"#,
+            "{": #"the request body is not valid JSON; send {"user": "alice"}"#,
+            "": #"the request body is not valid JSON; send {"user": "alice"}"#,
+        ]
+        for (body, response) in logins {
+            #expect(response.status == 400, "\(body): \(response.text)")
+            #expect(try response.json()["error"] == .string(errors[body]!), "\(body): \(response.text)")
+        }
+        #expect(missing.status == 404)
     }
 
     @Test("--consistency eventual: a login in one location is stale in another, by X-EdgeKV-Location or CF-IPCountry")

@@ -45,8 +45,6 @@ struct APICommand: AsyncParsableCommand {
         help: ArgumentHelp("Read the X-Auth-Key from this file (trailing newlines dropped).", valueName: "file"))
     var authKeyFile: String?
     @Option(name: .customLong("account-id"), help: "Serve only this account id (default: any).") var accountID: String?
-    @Flag(name: .customLong("access-log"), help: "Log every request (method, path, status, time) on stderr.")
-    var accessLog = false
     @OptionGroup var state: StateOptions
     @OptionGroup(title: "Connection limits") var connection: ServerOptions
 
@@ -73,7 +71,8 @@ struct APICommand: AsyncParsableCommand {
             configuration: KVAPI.Configuration(
                 token: token, authEmail: authEmail, authKey: authKey, accountID: accountID))
         var logger = Logger(label: "edgekv.api")
-        logger.logLevel = accessLog ? .info : .notice
+        // .info: one access-log line per request on stderr, as `edgekv serve` prints.
+        logger.logLevel = .info
         let runtime = EdgeRuntime(logger: logger, handler: api.handler)
         let server = EdgeServer(
             runtime: runtime,
@@ -82,7 +81,7 @@ struct APICommand: AsyncParsableCommand {
         let host = host
         let accountID = accountID
         let auth = token != nil || authKey != nil
-        try await server.run { port in
+        try await server.runNamingPort { port in
             let base = "http://\(host):\(port)/client/v4"
             print("EdgeKV KV API listening on \(base)")
             print("  wrangler:   CLOUDFLARE_API_BASE_URL=\(base)")

@@ -24,8 +24,8 @@ struct APIBench: AsyncParsableCommand {
             """)
 
     @Flag(help: "Print one JSON object instead of a table.") var json = false
-    @Option(help: "Sequential value reads, and as many writes, per side and round.") var requests = 2_000
-    @Option(help: "Rounds (the medians count).") var rounds = 5
+    @Option(help: "Sequential value reads, and as many writes, per side and round; at least 1.") var requests = 2_000
+    @Option(help: "Rounds, at least 1 (the medians count).") var rounds = 5
     @Option(help: ArgumentHelp("The curl command-line tool.", valueName: "path")) var curl = "curl"
     @Option(name: .customLong("work-dir"), help: "Where the state file and curl configs go (default: a temp dir).")
     var workDir: String?
@@ -36,6 +36,7 @@ struct APIBench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        warnIfDebugBuild()
         let dir =
             workDir
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("edgekv-bench-api-\(UUID().uuidString)")
@@ -51,6 +52,7 @@ struct APIBench: AsyncParsableCommand {
         } else {
             print(report.table)
         }
+        try finishBenchmark(missed: report.missed)
     }
 }
 
@@ -86,6 +88,13 @@ struct APIBenchReport {
         Comparison(
             name: "all", count: 2 * requests, client: zip(read.client, write.client).map(+),
             curl: zip(read.curl, write.curl).map(+))
+    }
+
+    /// Each ratio under the target, as `read: ratio 0.71, target ≥ 0.80`.
+    var missed: [String] {
+        [read, write, all].filter { $0.ratio < Self.target }.map {
+            "\($0.name): ratio \(String(format: "%.2f", $0.ratio)), target ≥ \(String(format: "%.2f", Self.target))"
+        }
     }
 
     var json: JSONValue {

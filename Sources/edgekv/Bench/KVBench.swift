@@ -19,8 +19,9 @@ struct KVBench: AsyncParsableCommand {
             """)
 
     @Flag(help: "Print one JSON object instead of a table.") var json = false
-    @Option(help: "Rounds per operation (the median counts).") var rounds = 5
-    @Option(name: .customLong("large-keys"), help: "Keys in the large namespace of the scaling test.")
+    @Option(help: "Rounds per operation, at least 1 (the median counts).") var rounds = 5
+    @Option(
+        name: .customLong("large-keys"), help: "Keys in the large namespace of the scaling test, at least 10000.")
     var largeKeys = 1_000_000
     @Option(name: .customLong("work-dir"), help: "Where the benchmark's state files go (default: a temp dir).")
     var workDir: String?
@@ -31,6 +32,7 @@ struct KVBench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        warnIfDebugBuild()
         let dir =
             workDir
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("edgekv-bench-\(UUID().uuidString)").path
@@ -42,6 +44,7 @@ struct KVBench: AsyncParsableCommand {
         } else {
             print(report.table)
         }
+        try finishBenchmark(missed: report.missed)
     }
 }
 
@@ -71,6 +74,17 @@ struct KVBenchReport {
     let comparisons: [Comparison]
     let scaling: [Scaling]
     let largeKeys: Int
+
+    /// Each ratio under its target, as `get: ratio 0.71, target ≥ 0.80`.
+    var missed: [String] {
+        comparisons.filter { $0.ratio < $0.target }.map {
+            "\($0.name): ratio \(String(format: "%.2f", $0.ratio)), target ≥ \(String(format: "%.2f", $0.target))"
+        }
+            + scaling.filter { $0.ratio < $0.target }.map {
+                "scaling \($0.name): ratio \(String(format: "%.2f", $0.ratio)), "
+                    + "target ≥ \(String(format: "%.2f", $0.target))"
+            }
+    }
 
     var json: JSONValue {
         func num(_ d: Double) -> JSONValue { .double((d * 1000).rounded() / 1000) }

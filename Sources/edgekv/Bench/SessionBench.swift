@@ -26,8 +26,8 @@ struct SessionBench: AsyncParsableCommand {
             """)
 
     @Flag(help: "Print one JSON object instead of a table.") var json = false
-    @Option(help: "Rounds per store (the median counts).") var rounds = 5
-    @Option(help: "Requests per store and round (the floor runs as many times).") var requests = 10_000
+    @Option(help: "Rounds per store, at least 1 (the median counts).") var rounds = 5
+    @Option(help: "Requests per store and round, at least 100 (the floor runs as many times).") var requests = 10_000
     @Option(
         name: .customLong("redis-url"),
         help: "The Redis server (default: EDGEKV_TEST_REDIS_URL, else redis://127.0.0.1:16379).")
@@ -37,12 +37,13 @@ struct SessionBench: AsyncParsableCommand {
     @Option(
         help: """
             Requests in a row before the floor takes its turn, and floor steps in a row before the requests do. \
-            Small values make both run with the same (colder) caches; large ones give the floor a hot loop.
+            Small values make both run with the same (colder) caches; large ones give the floor a hot loop. At \
+            least 1.
             """)
     var slice = 500
     @Option(
         help: """
-            Browsers taking turns, each with its own session (default 1). With many more than the 4096 saves a \
+            Browsers taking turns, each with its own session (default 1; from 1 to --requests). With many more than the 4096 saves a \
             middleware remembers, a loaded session is seldom one it saved lately, and change detection encodes the \
             loaded data again.
             """)
@@ -65,6 +66,7 @@ struct SessionBench: AsyncParsableCommand {
     }
 
     func run() async throws {
+        warnIfDebugBuild()
         let dir =
             workDir
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("edgekv-bench-\(UUID().uuidString)").path
@@ -81,6 +83,7 @@ struct SessionBench: AsyncParsableCommand {
         } else {
             print(report.table)
         }
+        try finishBenchmark(missed: report.missed)
     }
 }
 
@@ -113,6 +116,14 @@ struct SessionBenchReport {
     let requests: Int
     let slice: Int
     let browsers: Int
+
+    /// Each ratio over its target, as `signed: ratio 2.40, target ≤ 2.00`.
+    var missed: [String] {
+        outcomes.compactMap { outcome in
+            guard case .measured(let f) = outcome, let target = f.target, f.ratio > target else { return nil }
+            return "\(f.name): ratio \(String(format: "%.2f", f.ratio)), target ≤ \(String(format: "%.2f", target))"
+        }
+    }
 
     var json: JSONValue {
         func num(_ d: Double) -> JSONValue { .double((d * 1000).rounded() / 1000) }

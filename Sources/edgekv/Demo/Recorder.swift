@@ -84,6 +84,9 @@ final class Recorder: Sendable {
         file.withLock { _ = close($0.descriptor) }
     }
 
+    /// Steps recorded so far.
+    var steps: Int { file.withLock { $0.steps } }
+
     /// A runtime that serves `app` and records each exchange.
     func runtime(recording app: EdgeRuntime) -> EdgeRuntime {
         EdgeRuntime(env: app.env, platformName: app.platformName, clock: app.clock, logger: app.logger) {

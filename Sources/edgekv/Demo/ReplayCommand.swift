@@ -12,13 +12,15 @@ struct ReplayCommand: AsyncParsableCommand {
             Each fixture runs on fresh in-memory KV state with a virtual clock (`advance` steps move it) and a \
             browser-like cookie jar. With --target URL the requests go over HTTP to that server instead; fixtures \
             that need the in-process env, clock or KV are reported as skipped. The last line is \
-            `N passed, M failed` (`, K skipped`); the exit status is 1 when any fixture failed.
+            `N passed, M failed` (`, K skipped`); the exit status is 1 when any fixture failed, 2 when the --target \
+            cannot be reached (nothing is run).
             """)
 
     @Argument(help: "Fixture files or folders of *.json fixtures.") var paths: [String]
     @Option(help: ArgumentHelp("Send the requests to this server (e.g. http://127.0.0.1:8787).", valueName: "url"))
     var target: String?
-    @Option(help: ArgumentHelp("Write a JUnit XML report here.", valueName: "file")) var junit: String?
+    @Option(help: ArgumentHelp("Write a JUnit XML report here (missing folders are created).", valueName: "file"))
+    var junit: String?
     @Flag(name: .shortAndLong, help: "Print every fixture, not only failures and skips.") var verbose = false
 
     func validate() throws {
@@ -32,21 +34,31 @@ struct ReplayCommand: AsyncParsableCommand {
         }
     }
 
-    static func apps(verbose: Bool) -> [ReplayApp] {
-        var logger = Logger(label: "edgekv.replay")
-        logger.logLevel = verbose ? .info : .critical  // the fixtures' expectations speak for the app
-        return [
-            ReplayApp(name: "demo", kvBindings: DemoApp.kvBindings) { [logger] clock in
-                DemoApp().runtime(clock: clock, logger: logger)
-            }
-        ]
-    }
+    static let apps = [
+        ReplayApp(name: "demo", kvBindings: DemoApp.kvBindings) { clock, logger in
+            DemoApp().runtime(clock: clock, logger: logger)
+        }
+    ]
 
     func run() async throws {
+        var logger = Logger(label: "edgekv.replay")
+        // The fixtures' expectations speak for the app; a failed 500 still shows the errors it logged.
+        logger.logLevel = verbose ? .info : .critical
         let runner = ReplayRunner(
-            apps: Self.apps(verbose: verbose), target: target.map { .http(baseURL: $0) } ?? .inProcess)
+            apps: Self.apps, target: target.map { .http(baseURL: $0) } ?? .inProcess, logger: logger)
         if try Fixture.files(in: paths).isEmpty {
             throw CLIError("no fixture files (*.json) in \(paths.joined(separator: ", "))")
+        }
+        // Before any fixture runs: a report that cannot be written should not cost a whole run.
+        if let junit { try OutputFile.createParent(of: junit, for: "the JUnit report") }
+        if let target {
+            do {
+                try ReplayRunner.checkReachable(target)
+            } catch let error as ReplayTargetUnreachable {
+                // Every fixture would fail the same way: one line, and the status that says "not run".
+                Output.diagnostic("Error: \(error)")
+                throw ExitCode(2)
+            }
         }
         let summary = try await runner.run(paths: paths) { report($0) }
         if let junit {

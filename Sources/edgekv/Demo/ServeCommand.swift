@@ -20,7 +20,8 @@ struct ServeCommand: AsyncParsableCommand {
             dev does; with --remote the namespace `id` on Workers KV), vars from its vars and --var. The binding \
             SESSIONS exists even without a config. Values given with --var show in `ps`: put secrets such as \
             SESSION_KEYS in a --var-file. --record FILE writes every request and response as a fixture that \
-            `edgekv replay` runs, created owner-only (0600): header, query, form and JSON values whose name \
+            `edgekv replay` runs, created owner-only (0600) with its missing folders (an existing FILE is refused \
+            unless --force is given): header, query, form and JSON values whose name \
             contains a --redact word are redacted, bodies over 64 KiB cut. With --consistency eventual, KV acts like \
             production: writes reach other locations after 60 s, reads are cached, one write per second per key; \
             the location comes from the X-EdgeKV-Location or CF-IPCountry header (else `default`); a location is 1 \
@@ -45,6 +46,7 @@ struct ServeCommand: AsyncParsableCommand {
                 + "\(Recorder.recordedBodyLimit / 1024) KiB are recorded cut, and replay skips them).",
             valueName: "file"))
     var record: String?
+    @Flag(help: "With --record, overwrite the file if it exists.") var force = false
     @Option(
         help: ArgumentHelp(
             "With --record, also redact names containing this word (repeatable). Always redacted, case-insensitively "
@@ -130,6 +132,12 @@ struct ServeCommand: AsyncParsableCommand {
                 return env
             }
         }
+        if let record {
+            try OutputFile.createParent(of: record, for: "the recording")
+            if !force && FileManager.default.fileExists(atPath: record) {
+                throw CLIError("\(record) already exists; pass --force to overwrite it, or name another file")
+            }
+        }
         let recorder = try record.map {
             try Recorder(
                 path: $0, name: "recorded \(ISO8601DateFormatter().string(from: Date()))", redact: redact,
@@ -144,10 +152,18 @@ struct ServeCommand: AsyncParsableCommand {
         let summary =
             "store \(env.string("SESSION_STORE") ?? "kv"), KV \(remote ? "remote" : "local (\(state.persistTo))"), consistency \(consistency)"
         let recording = record
-        try await server.run { port in
-            print("EdgeKV demo listening on http://\(host):\(port) (\(summary))")
-            if let recording { print("Recording requests to \(recording)") }
-            fflush(nil)
+        do {
+            try await server.runNamingPort { port in
+                print("EdgeKV demo listening on http://\(host):\(port) (\(summary))")
+                if let recording { print("Recording requests to \(recording)") }
+                fflush(nil)
+            }
+        } catch {
+            // A server that never served leaves no empty recording behind to block the next try with --port.
+            if let recorder, let recording, recorder.steps == 0 {
+                try? FileManager.default.removeItem(atPath: recording)
+            }
+            throw error
         }
         // The recording runtime wraps the app's: the app's `waitUntil` work is its own to await.
         await app.shutdown()

@@ -36,3 +36,14 @@ struct ServerOptions: ParsableArguments {
             body: .milliseconds(Int64(bodyTimeout * 1000)), shutdown: .milliseconds(Int64(shutdownTimeout * 1000)))
     }
 }
+
+extension EdgeServer {
+    /// ``run(onRunning:)``, with a port another process holds reported in the CLI's words.
+    func runNamingPort(onRunning: @escaping @Sendable (Int) async -> Void) async throws {
+        do {
+            try await run(onRunning: onRunning)
+        } catch let error as EdgeServerError where error.code == .addressInUse {
+            throw CLIError("port \(configuration.port) is in use; pick another with --port")
+        }
+    }
+}
