@@ -9,7 +9,7 @@ import Testing
 ///
 /// `EDGEKV_FUZZ_SEED` (default fixed) and `EDGEKV_FUZZ_COUNT` (requests per target, default 1500) steer it;
 /// `scripts/fuzz` runs it longer with a random seed. A failure names the target, the seed and the request.
-@Suite("crash oracle")
+@Suite("crash oracle", .serialized)
 struct CrashOracleTests {
     static let environment = ProcessInfo.processInfo.environment
     static let seed = environment["EDGEKV_FUZZ_SEED"].flatMap { UInt64($0) } ?? 0x5EED_0013
