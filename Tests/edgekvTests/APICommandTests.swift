@@ -15,21 +15,7 @@ struct APICommandTests {
     ) async throws -> (
         ChildProcess, Int
     ) {
-        // `env` puts the variables in place and becomes edgekv (exec): they are not in edgekv's command line.
-        let child = try ChildProcess(
-            "/usr/bin/env",
-            environment + [
-                try ChildProcess.builtProduct("edgekv"), "api", "--port", "0", "--persist-to", box.state,
-            ] + arguments)
-        let prefix = "EdgeKV KV API listening on http://127.0.0.1:"
-        var seen = 0
-        while true {
-            let lines = try await child.waitForLines(atLeast: seen + 1)
-            seen = lines.count
-            for line in lines where line.hasPrefix(prefix) {
-                if let port = Int(line.dropFirst(prefix.count).prefix { $0.isNumber }) { return (child, port) }
-            }
-        }
+        try await startAPIProcess(box, environment: environment, arguments)
     }
 
     static func stop(_ child: ChildProcess) async throws {

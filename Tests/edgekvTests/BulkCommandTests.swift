@@ -267,21 +267,7 @@ struct BulkCommandTests {
 
     /// `edgekv api` on a free port over the sandbox's state; returns the child and its port.
     static func startAPI(_ box: Sandbox) async throws -> (ChildProcess, Int) {
-        let child = try ChildProcess(
-            "/usr/bin/env",
-            [
-                "EDGEKV_API_TOKEN=\(token)", try ChildProcess.builtProduct("edgekv"), "api", "--port", "0",
-                "--persist-to", box.state,
-            ])
-        let prefix = "EdgeKV KV API listening on http://127.0.0.1:"
-        var seen = 0
-        while true {
-            let lines = try await child.waitForLines(atLeast: seen + 1)
-            seen = lines.count
-            for line in lines where line.hasPrefix(prefix) {
-                if let port = Int(line.dropFirst(prefix.count).prefix { $0.isNumber }) { return (child, port) }
-            }
-        }
+        try await startAPIProcess(box, environment: ["EDGEKV_API_TOKEN=\(token)"])
     }
 
     /// `edgekv kv ARGS --remote` against the api on `port`.

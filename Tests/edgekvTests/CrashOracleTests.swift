@@ -101,22 +101,12 @@ struct CrashOracleTests {
     }
 
     static func start(_ target: Target, _ box: Sandbox) async throws -> (ChildProcess, Int) {
-        let edgekv = try ChildProcess.builtProduct("edgekv")
-        let arguments =
-            target == .api
-            ? ["api", "--port", "0", "--persist-to", box.state, "--token", APIRequests.token]
-            : ["serve", "--port", "0", "--persist-to", box.state] + target.serveArguments
-        let child = try ChildProcess(edgekv, arguments, timeout: .seconds(900))
-        let marker = "listening on http://127.0.0.1:"
-        var seen = 0
-        while true {
-            let lines = try await child.waitForLines(atLeast: seen + 1)
-            seen = lines.count
-            for line in lines {
-                guard let range = line.range(of: marker) else { continue }
-                if let port = Int(line[range.upperBound...].prefix { $0.isNumber }) { return (child, port) }
-            }
+        if target == .api {
+            return try await startAPIProcess(box, ["--token", APIRequests.token], timeout: .seconds(900))
         }
+        let serve = try await ServeProcess(
+            box, ["--persist-to", box.state] + target.serveArguments, timeout: .seconds(900))
+        return (serve.child, serve.port)
     }
 
     enum Generator {
