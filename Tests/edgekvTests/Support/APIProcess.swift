@@ -3,7 +3,7 @@ import EdgeKVTestSupport
 /// `env VARIABLES edgekv api --port 0 --persist-to STATE ARGUMENTS`, once it listens: the child and its port.
 /// `env` puts the variables in place and becomes edgekv (exec), so they are not in edgekv's command line.
 func startAPIProcess(
-    _ box: Sandbox, environment: [String] = [], _ arguments: [String] = [], timeout: Duration = .seconds(60)
+    _ box: Sandbox, environment: [String] = [], _ arguments: [String] = [], timeout: Duration = .seconds(300)
 ) async throws -> (ChildProcess, Int) {
     let child = try ChildProcess(
         "/usr/bin/env",

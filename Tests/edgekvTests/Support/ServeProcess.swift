@@ -10,7 +10,7 @@ final class ServeProcess: Sendable {
     let banner: String
 
     /// Starts `edgekv serve --port 0 ARGUMENTS` in `box.work` and waits until it listens.
-    init(_ box: Sandbox, _ arguments: [String], timeout: Duration = .seconds(60)) async throws {
+    init(_ box: Sandbox, _ arguments: [String], timeout: Duration = .seconds(300)) async throws {
         // `sh` only changes into the working directory and then becomes edgekv (exec): signals reach edgekv itself.
         child = try ChildProcess(
             "/bin/sh",
