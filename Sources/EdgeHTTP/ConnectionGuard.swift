@@ -106,19 +106,35 @@ final class ConnectionGuard {
         if pendingResponses == 1 && readingBody { head.headerFields[.connection] = "close" }
     }
 
-    /// Whether the response that just ended leaves a body unread, so the connection must linger and close.
-    func responseEnded() -> Bool {
+    /// What a connection does once a response is on the wire.
+    enum AfterResponse {
+        /// Wait for the next request.
+        case keepOpen
+        /// Part of the body is unread: close output, drop the rest for a moment, close.
+        case linger
+        /// The server is shutting down and nothing else is in flight: close.
+        case close
+    }
+
+    /// Called as the response to the oldest pending request ends.
+    func responseEnded() -> AfterResponse {
         pendingResponses = max(0, pendingResponses - 1)
         responseStarted = false
-        if pendingResponses == 0 && readingBody { return true }
-        if pendingResponses == 0 {
-            if case .closed = phase { return false }
-            if case .lingering = phase { return false }
-            phase = .waiting(since: .now())
-            reschedule()
+        guard pendingResponses == 0 else { return .keepOpen }
+        if readingBody { return .linger }
+        switch phase {
+        case .closed, .lingering: return .keepOpen
+        default: break
         }
-        return false
+        // A response that ends during a shutdown ends the connection too, rather than waiting out the grace period.
+        if shutdownDeadline != nil { return .close }
+        phase = .waiting(since: .now())
+        reschedule()
+        return .keepOpen
     }
+
+    /// Closes the connection once its last response is written during a shutdown.
+    func finish() { close() }
 
     /// Closes output once the response is on the wire, then drops what the client still sends for a moment.
     func linger() {
@@ -305,13 +321,14 @@ final class ConnectionGuard {
             case .body:
                 context.write(data, promise: promise)
             case .end:
-                guard connection.responseEnded() else {
+                let after = connection.responseEnded()
+                if case .keepOpen = after {
                     context.write(data, promise: promise)
                     return
                 }
                 let written = context.eventLoop.makePromise(of: Void.self)
                 written.futureResult.assumeIsolated().whenComplete { [connection] result in
-                    connection.linger()
+                    if case .linger = after { connection.linger() } else { connection.finish() }
                     promise?.completeWith(result)
                 }
                 context.write(data, promise: written)

@@ -20,6 +20,9 @@ struct ConnectionLimitTests {
     /// A runtime that echoes the body (read with a 1 KiB limit) and answers GET with a fixed text.
     static let runtime = EdgeRuntime(logger: quietLogger) { request, _ in
         switch request.method {
+        case .get where request.path == "/slow":
+            try await Task.sleep(for: .milliseconds(500))
+            return .text("slow")
         case .get: return .text("hello")
         default: return .bytes(try await request.bytes(limit: 1024))
         }
@@ -36,7 +39,7 @@ struct ConnectionLimitTests {
 
     @Test("an idle keep-alive connection is closed after the idle timeout")
     func idleConnectionCloses() async throws {
-        try await Self.withServer(Self.timeouts(idle: .seconds(2))) { server in
+        try await Self.withServer(Self.timeouts(idle: .seconds(5))) { server in
             let idle = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
             let used = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
             try await used.send("GET / HTTP/1.1\r\nHost: x\r\n\r\n")
@@ -162,5 +165,24 @@ struct ConnectionLimitTests {
         #expect(
             text.hasPrefix("HTTP/1.1 503 "), "the upload is told the server is going away: \(text.debugDescription)")
         _ = try await idle.readUntilClosed()
+    }
+
+    @Test("a request in flight at shutdown is answered, and its connection closes without waiting out the grace")
+    func shutdownAnswersInFlightRequests() async throws {
+        let server = try await EdgeServer(
+            runtime: Self.runtime,
+            configuration: EdgeServer.Configuration(
+                port: 0, logger: quietLogger, timeouts: Self.timeouts(shutdown: .seconds(30)))
+        ).start()
+        let connection = try await RawHTTPConnection(port: server.port, timeout: .seconds(20))
+        try await connection.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
+        try await Task.sleep(for: .milliseconds(100))
+        let start = ContinuousClock.now
+        async let stopped: Void = server.stop()
+        let response = try await connection.readResponse()
+        try await stopped
+        #expect(response.status == 200 && response.text == "slow")
+        #expect(ContinuousClock.now - start < .seconds(20), "the 30 s grace was waited out")
+        _ = try await connection.readUntilClosed()
     }
 }
