@@ -177,14 +177,11 @@ final class ConnectionGuard {
         }
     }
 
+    /// Makes sure a timer fires by the current deadline. A timer already due no later is kept, also when nothing is
+    /// due now: ``timerFired()`` looks at the state again, so a request costs no timer churn on the event loop.
     private func reschedule() {
-        guard let context, let deadline = deadline() else {
-            timer?.cancel()
-            timer = nil
-            timerDeadline = nil
-            return
-        }
-        if timerDeadline == deadline, timer != nil { return }
+        guard let context, let deadline = deadline() else { return }
+        if let timerDeadline, timer != nil, timerDeadline <= deadline { return }
         timer?.cancel()
         timerDeadline = deadline
         timer = context.eventLoop.assumeIsolated().scheduleTask(deadline: deadline) { [weak self] in

@@ -371,7 +371,7 @@ public struct KVAPI: Sendable {
         of request: Request, limit: Int, reader: JSONElementReader, wrongShape: APIError,
         tooMany: APIError? = nil, _ handle: (JSONElementReader.Event) throws -> Void
     ) async throws -> Bool {
-        if let declared = request.headers[.contentLength].flatMap({ Int($0) }), declared > limit {
+        if let declared = request.declaredContentLength, declared > limit {
             throw APIError.bodyTooLarge(limit: limit)
         }
         var reader = reader
