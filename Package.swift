@@ -41,6 +41,8 @@ let package = Package(
         // No pkgConfig: hiredis.pc carries -D_FILE_OFFSET_BITS=64, which SwiftPM refuses with a warning.
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
         .target(name: "EdgeKV"),
+        .target(name: "CSpawn"),
+        .target(name: "EdgeSpawn", dependencies: ["CSpawn"]),
         .target(name: "EdgeKVSQLite", dependencies: ["EdgeKV", "CSQLite"]),
         .target(name: "EdgeConfig", dependencies: ["EdgeKV", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(
@@ -105,15 +107,19 @@ let package = Package(
             name: "edgekv",
             dependencies: [
                 "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "CSQLite", "Edge", "EdgeHTTP", "EdgeKVAPI", "EdgeKVCloudflare",
-                "EdgeReplay", "DemoApp", "EdgeKVConsistency", "EdgeSync",
+                "EdgeReplay", "DemoApp", "EdgeKVConsistency", "EdgeSync", "EdgeSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .target(name: "EdgeKVTestSupport", dependencies: ["EdgeKV", "EdgeKVSQLite"], path: "Tests/EdgeKVTestSupport"),
+        .target(
+            name: "EdgeKVTestSupport", dependencies: ["EdgeKV", "EdgeKVSQLite", "EdgeSpawn"],
+            path: "Tests/EdgeKVTestSupport"),
         .testTarget(name: "EdgeKVTests", dependencies: ["EdgeKV", "EdgeKVTestSupport"]),
+        .testTarget(name: "EdgeSpawnTests", dependencies: ["EdgeSpawn"]),
         .executableTarget(name: "KVWriter", dependencies: ["EdgeKV", "EdgeKVSQLite"], path: "Tests/KVWriter"),
         .testTarget(
-            name: "EdgeKVSQLiteTests", dependencies: ["EdgeKVSQLite", "EdgeKVTestSupport", "CSQLite", "KVWriter"]),
+            name: "EdgeKVSQLiteTests",
+            dependencies: ["EdgeKVSQLite", "EdgeKVTestSupport", "EdgeSpawn", "CSQLite", "KVWriter"]),
         .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig"]),
         .testTarget(
             name: "EdgeKVConsistencyTests", dependencies: ["EdgeKVConsistency", "EdgeKVSQLite", "EdgeKVTestSupport"]),
@@ -135,10 +141,10 @@ let package = Package(
                 "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
-        .testTarget(name: "edgekvTests", dependencies: ["EdgeKVTestSupport", "EdgeKV", "edgekv"]),
+        .testTarget(name: "edgekvTests", dependencies: ["EdgeKVTestSupport", "EdgeKV", "EdgeSpawn", "edgekv"]),
         .testTarget(
             name: "EdgeKVAPITests",
-            dependencies: ["EdgeKVAPI", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport"]),
+            dependencies: ["EdgeKVAPI", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport", "EdgeSpawn"]),
         .testTarget(
             name: "EdgeSyncTests",
             dependencies: [

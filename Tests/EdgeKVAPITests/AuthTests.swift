@@ -2,6 +2,7 @@ import EdgeKV
 import EdgeKVAPI
 import EdgeKVSQLite
 import EdgeKVTestSupport
+import EdgeSpawn
 import Foundation
 import Testing
 

@@ -2,6 +2,7 @@ import CSQLite
 import EdgeKV
 import EdgeKVSQLite
 import EdgeKVTestSupport
+import EdgeSpawn
 import Foundation
 import Testing
 

@@ -1,4 +1,5 @@
 import EdgeKVTestSupport
+import EdgeSpawn
 import Foundation
 import Testing
 

@@ -5,6 +5,7 @@ import EdgeKV
 import EdgeKVAPI
 import EdgeKVCloudflare
 import EdgeKVSQLite
+import EdgeSpawn
 import Foundation
 import Logging
 
@@ -347,28 +348,22 @@ struct CurlTool {
     /// Runs curl and returns the seconds from launch to exit. Waits without blocking a thread: the server under test
     /// shares this process's cooperative pool.
     func execute(_ arguments: [String], stdout: String) async throws -> Double {
-        guard FileManager.default.createFile(atPath: stdout, contents: nil) else {
-            throw CLIError("cannot create \(stdout)")
-        }
-        let output = try FileHandle(forWritingTo: URL(fileURLWithPath: stdout))
-        defer { try? output.close() }
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: path)
-        process.arguments = arguments
-        process.standardOutput = output
         let start = ContinuousClock.now
-        let end: ContinuousClock.Instant = try await withCheckedThrowingContinuation { continuation in
-            process.terminationHandler = { _ in continuation.resume(returning: ContinuousClock.now) }
-            do {
-                try process.run()
-            } catch {
-                process.terminationHandler = nil
-                continuation.resume(throwing: CLIError("cannot run \(path): \(error)"))
-            }
+        let process: SpawnedProcess
+        do {
+            process = try SpawnedProcess(
+                executable: path, arguments: arguments, stdout: .file(stdout))
+        } catch {
+            throw CLIError("cannot run \(path): \(error)")
         }
-        guard process.terminationStatus == 0 else {
+        let termination = await process.exit()
+        let end = ContinuousClock.now
+        guard termination == .exited(0) else {
+            let message = String(decoding: process.stderr, as: UTF8.self).trimmingCharacters(
+                in: .whitespacesAndNewlines)
             throw CLIError(
-                "\(path) \(arguments.joined(separator: " ")) exited with status \(process.terminationStatus)")
+                "\(path) \(arguments.joined(separator: " ")) ended with \(termination)"
+                    + (message.isEmpty ? "" : ": \(message)"))
         }
         return (end - start).inSeconds
     }

@@ -1,6 +1,6 @@
 import EdgeKVTestSupport
+import EdgeSpawn
 import Foundation
-import Synchronization
 import Testing
 
 /// What one run of the `edgekv` binary did.
@@ -131,86 +131,43 @@ final class Sandbox: Sendable {
 
 /// Runs a child to its end with stdout and stderr captured, killing it at a deadline.
 enum EdgeKVProcess {
-    private final class Sink: Sendable {
-        let bytes = Mutex<[UInt8]>([])
-        let done = Atomic<Bool>(false)
-
-        /// Drains `handle` on its own thread until EOF.
-        func drain(_ handle: FileHandle) {
-            let fd = handle.fileDescriptor
-            let thread = Thread { [self] in
-                var buffer = [UInt8](repeating: 0, count: 65_536)
-                while true {
-                    let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
-                    if n < 0 && errno == EINTR { continue }
-                    if n <= 0 { break }
-                    bytes.withLock { $0.append(contentsOf: buffer[0..<n]) }
-                }
-                try? handle.close()
-                done.store(true, ordering: .releasing)
-            }
-            thread.start()
-        }
-    }
-
     enum Input {
         /// /dev/null.
         case none
         /// This regular file.
         case file(String)
-        /// These bytes through a pipe (at most a pipe buffer's worth: they are written before the child starts).
+        /// These bytes through a pipe.
         case pipe([UInt8])
     }
 
     static func run(
         executable: String, arguments: [String], directory: String, stdin: Input, timeout: Duration
     ) async throws -> CLIResult {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: executable)
-        process.arguments = arguments
-        process.currentDirectoryURL = URL(fileURLWithPath: directory)
+        let input: SpawnedProcess.Input =
+            switch stdin {
+            case .none: .null
+            case .file(let path): .file(path)
+            case .pipe(let bytes): .bytes(bytes)
+            }
         // Local state only: nothing from the test runner's environment may point the child at a remote account.
-        process.environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CLOUDFLARE_") }
-        let out = Pipe()
-        let err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        var opened: FileHandle?
-        switch stdin {
-        case .none:
-            process.standardInput = FileHandle.nullDevice
-        case .file(let path):
-            guard let handle = FileHandle(forReadingAtPath: path) else { throw CLIFailure("cannot open \(path)") }
-            opened = handle
-            process.standardInput = handle
-        case .pipe(let bytes):
-            precondition(bytes.count < 16_384, "more than a pipe buffer")
-            let pipe = Pipe()
-            try pipe.fileHandleForWriting.write(contentsOf: bytes)
-            try pipe.fileHandleForWriting.close()
-            process.standardInput = pipe
-        }
-        let stdout = Sink()
-        let stderr = Sink()
-        try process.run()
-        try? opened?.close()
-        stdout.drain(out.fileHandleForReading)
-        stderr.drain(err.fileHandleForReading)
+        let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CLOUDFLARE_") }
+        let process = try SpawnedProcess(
+            executable: executable, arguments: arguments, environment: environment, directory: directory, stdin: input)
         let deadline = ContinuousClock.now + timeout
-        while process.isRunning || !stdout.done.load(ordering: .acquiring) || !stderr.done.load(ordering: .acquiring) {
+        while true {
+            if let termination = process.termination, process.outputFinished {
+                return CLIResult(
+                    arguments: arguments, status: termination.status, stdout: process.stdout,
+                    stderr: String(decoding: process.stderr, as: UTF8.self))
+            }
             if ContinuousClock.now >= deadline {
-                kill(process.processIdentifier, SIGKILL)
+                process.signal(SIGKILL)
                 throw CLIFailure(
                     "edgekv \(arguments.joined(separator: " ")) timed out after \(timeout); stderr: "
-                        + String(decoding: stderr.bytes.withLock { $0 }, as: UTF8.self))
+                        + String(decoding: process.stderr, as: UTF8.self))
             }
             try await Task.sleep(for: .milliseconds(2))
         }
-        let status =
-            process.terminationReason == .exit ? process.terminationStatus : 128 + process.terminationStatus
-        return CLIResult(
-            arguments: arguments, status: status, stdout: stdout.bytes.withLock { $0 },
-            stderr: String(decoding: stderr.bytes.withLock { $0 }, as: UTF8.self))
     }
 }
 
