@@ -83,12 +83,10 @@ let package = Package(
         .target(name: "EdgeKVCloudflare", dependencies: ["EdgeKV", "CCurl"]),
         .target(name: "EdgeKVConsistency", dependencies: ["EdgeKV"]),
         .target(
-            name: "EdgeSync",
-            dependencies: [
-                "EdgeKV", "EdgeKVSQLite", "EdgeKVCloudflare", "CSQLite",
-                .product(name: "Crypto", package: "swift-crypto"),
-            ]
+            name: "EdgeKVMiniflare",
+            dependencies: ["EdgeKV", "EdgeKVSQLite", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .target(name: "EdgeSync", dependencies: ["EdgeKV", "EdgeKVCloudflare"]),
         .target(
             name: "DemoApp",
             dependencies: [
@@ -106,8 +104,8 @@ let package = Package(
         .executableTarget(
             name: "edgekv",
             dependencies: [
-                "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "CSQLite", "Edge", "EdgeHTTP", "EdgeKVAPI", "EdgeKVCloudflare",
-                "EdgeReplay", "DemoApp", "EdgeKVConsistency", "EdgeSync", "EdgeSpawn",
+                "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "Edge", "EdgeHTTP", "EdgeKVAPI", "EdgeKVCloudflare",
+                "EdgeReplay", "DemoApp", "EdgeKVConsistency", "EdgeKVMiniflare", "EdgeSync", "EdgeSpawn",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -116,10 +114,11 @@ let package = Package(
             path: "Tests/EdgeKVTestSupport"),
         .testTarget(name: "EdgeKVTests", dependencies: ["EdgeKV", "EdgeKVTestSupport"]),
         .testTarget(name: "EdgeSpawnTests", dependencies: ["EdgeSpawn"]),
+        .testTarget(name: "EdgeKVMiniflareTests", dependencies: ["EdgeKV", "EdgeKVMiniflare", "EdgeKVTestSupport"]),
         .executableTarget(name: "KVWriter", dependencies: ["EdgeKV", "EdgeKVSQLite"], path: "Tests/KVWriter"),
         .testTarget(
             name: "EdgeKVSQLiteTests",
-            dependencies: ["EdgeKVSQLite", "EdgeKVTestSupport", "EdgeSpawn", "CSQLite", "KVWriter"]),
+            dependencies: ["EdgeKVSQLite", "EdgeKVTestSupport", "EdgeSpawn", "KVWriter"]),
         .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig"]),
         .testTarget(
             name: "EdgeKVConsistencyTests", dependencies: ["EdgeKVConsistency", "EdgeKVSQLite", "EdgeKVTestSupport"]),
@@ -148,8 +147,9 @@ let package = Package(
         .testTarget(
             name: "EdgeSyncTests",
             dependencies: [
-                "EdgeSync", "EdgeKVAPI", "EdgeHTTP", "Edge", "EdgeKVSQLite", "EdgeKVCloudflare", "EdgeKVTestSupport",
-                "CSQLite",
+                "EdgeSync", "EdgeKVAPI", "EdgeHTTP", "Edge", "EdgeKV", "EdgeKVSQLite", "EdgeKVCloudflare",
+                "EdgeKVMiniflare",
+                "EdgeKVTestSupport",
             ]
         ),
         .testTarget(

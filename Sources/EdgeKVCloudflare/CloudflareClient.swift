@@ -439,7 +439,7 @@ public final class CloudflareClient: Sendable {
             let expiration: Int64? =
                 switch item["expiration"] {
                 case .int(let i): i
-                case .double(let d): Int64(d)
+                case .double(let d): Int64(exactly: d.rounded(.down))
                 default: nil
                 }
             entries[key] = KVEntry(

@@ -13,12 +13,15 @@ public struct CloudflareKVNamespace: KVNamespace {
     public let id: String
     /// The clock the binding's checks read (the service decides expiry on its own clock).
     public let clock: any KVClock
+    /// How many `/bulk/get` requests ``readEntries(_:)`` keeps in flight.
+    public let readConcurrency: Int
 
     /// Creates a namespace handle.
-    public init(client: CloudflareClient, id: String, clock: any KVClock = SystemClock()) {
+    public init(client: CloudflareClient, id: String, clock: any KVClock = SystemClock(), readConcurrency: Int = 4) {
         self.client = client
         self.id = id
         self.clock = clock
+        self.readConcurrency = max(readConcurrency, 1)
     }
 
     /// Runs a call, turning the service's answers into the binding's errors.
@@ -55,17 +58,54 @@ public struct CloudflareKVNamespace: KVNamespace {
         }
     }
 
-    /// Reads up to 100 keys with one `/bulk/get` per 100 (values as text).
+    /// Reads entries through `/bulk/get`: 100 keys a request, up to ``readConcurrency`` requests in flight. Values come
+    /// back as they were stored: `/bulk/get` answers in text, so a value that arrives with U+FFFD (bytes that are not
+    /// UTF-8, or that character itself) is read again on its own, and a chunk the service will not answer as text
+    /// (400) or at once (413) is read one key at a time.
     public func readEntries(_ keys: [String]) async throws -> [String: KVEntry] {
-        try await mapped(.getBulk) {
+        let unique = Array(Set(keys))
+        let chunks = stride(from: 0, to: unique.count, by: KVLimits.maxBulkKeys).map {
+            Array(unique[$0..<min(unique.count, $0 + KVLimits.maxBulkKeys)])
+        }
+        let concurrency = readConcurrency
+        return try await withThrowingTaskGroup(of: [String: KVEntry].self) { group in
             var result: [String: KVEntry] = [:]
-            let unique = Array(Set(keys))
-            for start in stride(from: 0, to: unique.count, by: KVLimits.maxBulkKeys) {
-                let chunk = Array(unique[start..<min(unique.count, start + KVLimits.maxBulkKeys)])
-                result.merge(try await client.bulkGet(namespaceID: id, keys: chunk)) { a, _ in a }
+            var next = 0
+            func start() {
+                let chunk = chunks[next]
+                next += 1
+                group.addTask { try await readChunk(chunk) }
+            }
+            while next < min(concurrency, chunks.count) { start() }
+            while let part = try await group.next() {
+                result.merge(part) { a, _ in a }
+                if next < chunks.count { start() }
             }
             return result
         }
+    }
+
+    private static let replacementCharacter: [UInt8] = [0xEF, 0xBF, 0xBD]
+
+    private func readChunk(_ keys: [String]) async throws -> [String: KVEntry] {
+        var entries: [String: KVEntry]
+        do {
+            entries = try await client.bulkGet(namespaceID: id, keys: keys)
+        } catch let error as CloudflareAPIError where error.status == 400 || error.status == 413 {
+            entries = [:]
+            for key in keys { if let entry = try await readEntry(key) { entries[key] = entry } }
+            return entries
+        } catch {
+            return try await mapped(.getBulk) { throw error }
+        }
+        for (key, entry) in entries where entry.value.contains(Self.replacementCharacter) {
+            guard let raw = try await mapped(.get, { try await client.readValue(namespaceID: id, key: key) }) else {
+                entries[key] = nil
+                continue
+            }
+            entries[key]?.value = raw.value
+        }
+        return entries
     }
 
     /// Writes one value (multipart when there is metadata).

@@ -38,29 +38,36 @@ public struct SQLiteKVNamespace: KVNamespace {
     }
 
     private static func read(
-        _ c: SQLiteConnection, id: String, key: String, now: Int64, purge: Bool = true
-    ) throws
-        -> KVEntry?
-    {
-        let s = try c.statement(.get)
-        defer { s.reset() }
-        s.bind(1, text: id)
-        s.bind(2, key: key)
-        guard try s.step() else { return nil }
-        let expiration = s.int64(2)
-        if let expiration, expiration <= now {
-            s.reset()
+        _ c: KVConnection, id: String, key: String, now: Int64, purge: Bool = true
+    ) throws -> KVEntry? {
+        enum Found {
+            case none, expired
+            case entry(KVEntry)
+        }
+        let found = try c.query(.get) { s -> Found in
+            try s.bind(1, text: id)
+            try s.bind(2, key: key)
+            guard try s.step() else { return .none }
+            let expiration = s.int64(2)
+            if let expiration, expiration <= now { return .expired }
+            let metadata = try s.text(1).map { try JSONValue(parsing: $0) }
+            return .entry(KVEntry(value: s.blob(0), metadata: metadata, expiration: expiration.map(Self.seconds)))
+        }
+        switch found {
+        case .none: return nil
+        case .entry(let entry): return entry
+        case .expired:
+            // The read's statement is reset by now, so the delete does not wait on its own read.
             if purge {
-                let d = try c.statement(.deleteIfExpired)
-                d.bind(1, text: id)
-                d.bind(2, key: key)
-                d.bind(3, now)
-                try? d.run()
+                try? c.query(.deleteIfExpired) { d in
+                    try d.bind(1, text: id)
+                    try d.bind(2, key: key)
+                    try d.bind(3, now)
+                    try d.run()
+                }
             }
             return nil
         }
-        let metadata = try s.text(1).map { try JSONValue(parsing: $0) }
-        return KVEntry(value: s.bytes(0), metadata: metadata, expiration: expiration.map(Self.seconds))
     }
 
     static func seconds(_ ms: Int64) -> Int64 { Int64.floorSeconds(milliseconds: ms) }
@@ -81,21 +88,23 @@ public struct SQLiteKVNamespace: KVNamespace {
         let box = UncheckedWrites(writes: writes)
         try await store.withConnection(writing: true) { c in
             func upsert(_ key: String, _ write: KVWrite) throws -> Bool {
-                let s = try c.statement(.put)
-                s.bind(1, text: id)
-                s.bind(2, key: key)
-                s.bind(3, write.expirationMilliseconds(at: now))
-                s.bind(4, text: write.metadata?.serialized)
-                s.bind(5, blob: write.value)
-                try s.run()
+                try c.query(.put) { s in
+                    try s.bind(1, text: id)
+                    try s.bind(2, key: key)
+                    try s.bind(3, write.expirationMilliseconds(at: now))
+                    try s.bind(4, text: write.metadata?.serialized)
+                    try s.bind(5, blob: write.value)
+                    try s.run()
+                }
                 return c.changes > 0
             }
             func createNamespace() throws {
-                let n = try c.statement(.createNamespace)
-                n.bind(1, text: id)
-                n.bind(2, text: id)
-                n.bind(3, now / 1000)
-                try n.run()
+                try c.query(.createNamespace) { n in
+                    try n.bind(1, text: id)
+                    try n.bind(2, text: id)
+                    try n.bind(3, now / 1000)
+                    try n.run()
+                }
             }
             func writeAll() throws {
                 for (index, item) in box.writes.enumerated() where try !upsert(item.key, item.write) {
@@ -122,10 +131,11 @@ public struct SQLiteKVNamespace: KVNamespace {
         try KVNamespaceInfo.validateID(id)
         let id = id
         try await store.withConnection(writing: true) { c in
-            let s = try c.statement(.delete)
-            s.bind(1, text: id)
-            s.bind(2, key: key)
-            try s.run()
+            try c.query(.delete) { s in
+                try s.bind(1, text: id)
+                try s.bind(2, key: key)
+                try s.run()
+            }
         }
     }
 
@@ -135,11 +145,12 @@ public struct SQLiteKVNamespace: KVNamespace {
         let id = id
         try await store.withConnection(writing: true) { c in
             try c.transaction(immediate: true) {
-                let s = try c.statement(.delete)
                 for key in keys {
-                    s.bind(1, text: id)
-                    s.bind(2, key: key)
-                    try s.run()
+                    try c.query(.delete) { s in
+                        try s.bind(1, text: id)
+                        try s.bind(2, key: key)
+                        try s.run()
+                    }
                 }
             }
         }
@@ -162,26 +173,22 @@ public struct SQLiteKVNamespace: KVNamespace {
         let id = id
         let limit = request.limit
         return try await store.withConnection { [store] c in
-            let s = try c.statement(.list)
-            defer { s.reset() }
-            s.bind(1, text: id)
-            s.bind(2, blob: lowerBound)
-            s.bind(3, blob: upper)
-            s.bind(4, now)
-            s.bind(5, Int64(limit + 1))
-            var keys: [KVListKey] = []
-            var more = false
-            while try s.step() {
-                if keys.count == limit {
-                    more = true
-                    break
+            let (keys, more) = try c.query(.list) { s in
+                try s.bind(1, text: id)
+                try s.bind(2, blob: lowerBound)
+                try s.bind(3, blob: upper)
+                try s.bind(4, now)
+                try s.bind(5, Int64(limit + 1))
+                var keys: [KVListKey] = []
+                while try s.step() {
+                    if keys.count == limit { return (keys, true) }
+                    keys.append(
+                        KVListKey(
+                            name: s.blobText(0), expiration: s.int64(1).map(Self.seconds),
+                            metadata: try s.text(2).map { try JSONValue(parsing: $0) }))
                 }
-                keys.append(
-                    KVListKey(
-                        name: s.string(0), expiration: s.int64(1).map(Self.seconds),
-                        metadata: try s.text(2).map { try JSONValue(parsing: $0) }))
+                return (keys, false)
             }
-            s.reset()
             store.purgeIfDue(c, now: now)
             let cursor = more ? keys.last.map { Data($0.name.utf8).base64EncodedString() } : nil
             return KVListResult(keys: keys, listComplete: !more, cursor: cursor)

@@ -1,4 +1,3 @@
-import CSQLite
 import EdgeKV
 import Foundation
 
@@ -74,7 +73,7 @@ public struct SQLiteKVStoreError: Error, Sendable, Hashable, CustomStringConvert
 public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
     // @unchecked: `connection`, `lastPurge` and `corruption` are only used on `executor`, the thread that owns
     // them; everything else is immutable.
-    private let connection: SQLiteConnection
+    private let connection: KVConnection
     private var lastPurge: Int64 = 0
     /// SQLite's report of damage, once it has given one; the store then refuses writes.
     private var corruption: String?
@@ -212,17 +211,16 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
     /// A box that lets the opened connection travel from the database thread to `init`.
     private struct Opened: @unchecked Sendable {
         // @unchecked: the connection is created on the database thread and only used there afterwards.
-        let value: SQLiteConnection
+        let value: KVConnection
         let readOnly: Bool
     }
 
     private static func open(_ configuration: Configuration) throws -> Opened {
         guard case .file(let path) = configuration.location else {
-            let c = try SQLiteConnection(
-                path: ":memory:", flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX)
+            let c = try SQLiteConnection(path: ":memory:", access: .readWriteCreate)
             try checkOrCreateSchema(c, path: ":memory:", isFile: false, readOnly: false)
             try c.exec("PRAGMA cache_size = -65536")
-            return Opened(value: c, readOnly: false)
+            return Opened(value: KVConnection(c), readOnly: false)
         }
         let existing = try checkExistingFile(path)
         if existing != .database && (configuration.readOnly || !configuration.createIfMissing) {
@@ -230,32 +228,26 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
         }
         do {
             var readOnly = configuration.readOnly
-            let access =
-                readOnly
-                ? SQLITE_OPEN_READONLY
-                : SQLITE_OPEN_READWRITE | (configuration.createIfMissing ? SQLITE_OPEN_CREATE : 0)
-            var c = try SQLiteConnection(path: path, flags: access | SQLITE_OPEN_NOMUTEX)
+            let access: SQLiteConnection.Access =
+                readOnly ? .readOnly : configuration.createIfMissing ? .readWriteCreate : .readWrite
+            var c = try SQLiteConnection(path: path, access: access)
             // SQLite opens a file it may not write read-only by itself.
-            if sqlite3_db_readonly(c.handle, "main") == 1 { readOnly = true }
-            sqlite3_busy_timeout(c.handle, configuration.busyTimeoutMilliseconds)
+            if c.isReadOnly { readOnly = true }
+            c.setBusyTimeout(milliseconds: configuration.busyTimeoutMilliseconds)
             do {
                 try checkOrCreateSchema(c, path: path, isFile: true, readOnly: readOnly)
             } catch let error as SQLiteError
-                where existing == .database && [SQLITE_READONLY, SQLITE_CANTOPEN].contains(error.code & 0xFF)
+                where existing == .database && [.readOnly, .cannotOpen].contains(error.kind)
                 && !Self.folderIsWritable(path)
             {
                 // A WAL file's readers need its -shm beside it; in a folder nobody may write to, no writer can make
                 // a -wal either, so the file cannot change while it is read as immutable.
-                c = try SQLiteConnection(
-                    path: "file:\(uriEscaped(path))?immutable=1",
-                    flags: SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX)
+                c = try SQLiteConnection(path: path, access: .immutable)
                 readOnly = true
                 try checkOrCreateSchema(c, path: path, isFile: true, readOnly: true)
             }
             if configuration.quickCheckMaxBytes > 0, fileSize(path) <= configuration.quickCheckMaxBytes {
-                let s = try c.statement("PRAGMA quick_check(1)")
-                defer { s.reset() }
-                let result = try s.step() ? (s.text(0) ?? "") : ""
+                let result = try c.withStatement("PRAGMA quick_check(1)") { s in try s.step() ? (s.text(0) ?? "") : "" }
                 if result != "ok" { throw SQLiteKVStoreError.corrupt(path, "quick_check: \(result)") }
             }
             if !readOnly {
@@ -265,12 +257,12 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
             // holds the upper levels of the key index: a get or a list page deep in a namespace of a million keys
             // then costs about what it costs in a small one.
             try c.exec("PRAGMA mmap_size = \(configuration.mmapBytes); PRAGMA cache_size = -65536")
-            return Opened(value: c, readOnly: readOnly)
+            return Opened(value: KVConnection(c), readOnly: readOnly)
         } catch let error as SQLiteError {
-            switch error.code & 0xFF {
-            case SQLITE_CORRUPT, SQLITE_NOTADB: throw SQLiteKVStoreError.corrupt(path, error.description)
-            case SQLITE_READONLY: throw SQLiteKVStoreError.readOnly(path)
-            case SQLITE_CANTOPEN:
+            switch error.kind {
+            case .corrupt: throw SQLiteKVStoreError.corrupt(path, error.description)
+            case .readOnly: throw SQLiteKVStoreError.readOnly(path)
+            case .cannotOpen:
                 throw SQLiteKVStoreError(
                     "cannot open \(path) (\(error)); check that its folder exists and that you may read it",
                     code: .sqlite)
@@ -315,21 +307,15 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
         return access(folder.isEmpty ? "." : folder, W_OK) == 0
     }
 
-    private static func uriEscaped(_ path: String) -> String {
-        var allowed = CharacterSet.alphanumerics
-        allowed.insert(charactersIn: "/-._~")
-        return path.addingPercentEncoding(withAllowedCharacters: allowed) ?? path
-    }
-
     private static func checkOrCreateSchema(
         _ c: SQLiteConnection, path: String, isFile: Bool, readOnly: Bool
     ) throws {
         func tables() throws -> Set<String> {
-            let s = try c.statement("SELECT name FROM sqlite_master WHERE type = 'table'")
-            defer { s.reset() }
-            var names = Set<String>()
-            while try s.step() { names.insert(s.text(0) ?? "") }
-            return names
+            try c.withStatement("SELECT name FROM sqlite_master WHERE type = 'table'") { s in
+                var names = Set<String>()
+                while try s.step() { names.insert(s.text(0) ?? "") }
+                return names
+            }
         }
         func verify(_ names: Set<String>) throws {
             guard SQLiteKVSchema.columns.allSatisfy({ names.contains($0.table) }) else {
@@ -338,11 +324,12 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
                         + "\(names.sorted().joined(separator: ", "))); left untouched")
             }
             for (table, expected) in SQLiteKVSchema.columns {
-                let s = try c.statement("SELECT name FROM pragma_table_info(?1) ORDER BY cid")
-                defer { s.reset() }
-                s.bind(1, text: table)
-                var columns: [String] = []
-                while try s.step() { columns.append(s.text(0) ?? "") }
+                let columns = try c.withStatement("SELECT name FROM pragma_table_info(?1) ORDER BY cid") { s in
+                    try s.bind(1, text: table)
+                    var columns: [String] = []
+                    while try s.step() { columns.append(s.text(0) ?? "") }
+                    return columns
+                }
                 if columns != expected {
                     throw SQLiteKVStoreError(
                         "\(path) is a SQLite database but not an EdgeKV state file (its table \(table) has columns "
@@ -350,9 +337,9 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
                     )
                 }
             }
-            let s = try c.statement("SELECT value FROM edgekv_info WHERE name = 'schema_version'")
-            defer { s.reset() }
-            let version = try s.step() ? Int(s.text(0) ?? "") : nil
+            let version = try c.withStatement("SELECT value FROM edgekv_info WHERE name = 'schema_version'") { s in
+                try s.step() ? Int(s.text(0) ?? "") : nil
+            }
             guard let version else { throw SQLiteKVStoreError("\(path) has no EdgeKV schema version; left untouched") }
             if version > SQLiteKVSchema.version {
                 throw SQLiteKVStoreError(
@@ -367,9 +354,7 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
             // Several processes may create the file at once: WAL first, then the schema inside a write
             // transaction that checks again.
             let mode = try retryingBusy { () -> String in
-                let s = try c.statement("PRAGMA journal_mode = WAL")
-                defer { s.reset() }
-                return try s.step() ? (s.text(0) ?? "") : ""
+                try c.withStatement("PRAGMA journal_mode = WAL") { s in try s.step() ? (s.text(0) ?? "") : "" }
             }
             if mode.lowercased() != "wal" { throw SQLiteKVStoreError("\(path): cannot switch to WAL mode (\(mode))") }
         }
@@ -387,7 +372,7 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
         for _ in 0..<200 {
             do {
                 return try body()
-            } catch let error as SQLiteError where error.code & 0xFF == SQLITE_BUSY {
+            } catch let error as SQLiteError where error.kind == .busy {
                 usleep(delay)
                 delay = min(delay * 2, 50_000)
             }
@@ -412,11 +397,12 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
             try c.transaction(immediate: true) {
                 if try Self.id(ofTitle: title, c) != nil { throw KVNamespaceError.duplicateTitle(title) }
                 let id = Self.newID()
-                let s = try c.statement(.createNamespace)
-                s.bind(1, text: id)
-                s.bind(2, text: title)
-                s.bind(3, now)
-                try s.run()
+                try c.query(.createNamespace) { s in
+                    try s.bind(1, text: id)
+                    try s.bind(2, text: title)
+                    try s.bind(3, now)
+                    try s.run()
+                }
                 return KVNamespaceInfo(id: id, title: title)
             }
         }
@@ -425,11 +411,11 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
     /// Every namespace, ordered by title.
     public func listNamespaces() async throws -> [KVNamespaceInfo] {
         try await withConnection { c in
-            let s = try c.statement("SELECT id, title FROM kv_namespaces ORDER BY title, id")
-            defer { s.reset() }
-            var result: [KVNamespaceInfo] = []
-            while try s.step() { result.append(KVNamespaceInfo(id: s.text(0) ?? "", title: s.text(1) ?? "")) }
-            return result
+            try c.withStatement("SELECT id, title FROM kv_namespaces ORDER BY title, id") { s in
+                var result: [KVNamespaceInfo] = []
+                while try s.step() { result.append(KVNamespaceInfo(id: s.text(0) ?? "", title: s.text(1) ?? "")) }
+                return result
+            }
         }
     }
 
@@ -437,10 +423,10 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
     public func namespaceInfo(id: String) async throws -> KVNamespaceInfo? {
         try KVNamespaceInfo.validateID(id)
         return try await withConnection { c in
-            let s = try c.statement("SELECT id, title FROM kv_namespaces WHERE id = ?1")
-            defer { s.reset() }
-            s.bind(1, text: id)
-            return try s.step() ? KVNamespaceInfo(id: s.text(0) ?? "", title: s.text(1) ?? "") : nil
+            try c.withStatement("SELECT id, title FROM kv_namespaces WHERE id = ?1") { s in
+                try s.bind(1, text: id)
+                return try s.step() ? KVNamespaceInfo(id: s.text(0) ?? "", title: s.text(1) ?? "") : nil
+            }
         }
     }
 
@@ -453,10 +439,11 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
                 if let other = try Self.id(ofTitle: title, c), other != id {
                     throw KVNamespaceError.duplicateTitle(title)
                 }
-                let s = try c.statement("UPDATE kv_namespaces SET title = ?2 WHERE id = ?1")
-                s.bind(1, text: id)
-                s.bind(2, text: title)
-                try s.run()
+                try c.withStatement("UPDATE kv_namespaces SET title = ?2 WHERE id = ?1") { s in
+                    try s.bind(1, text: id)
+                    try s.bind(2, text: title)
+                    try s.run()
+                }
                 if c.changes == 0 { throw KVNamespaceError.notFound(id) }
             }
         }
@@ -467,22 +454,24 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
         try KVNamespaceInfo.validateID(id)
         try await withConnection(writing: true) { c in
             try c.transaction(immediate: true) {
-                let entries = try c.statement("DELETE FROM kv_entries WHERE ns = \(SQLiteKVSchema.nsOf)")
-                entries.bind(1, text: id)
-                try entries.run()
-                let s = try c.statement("DELETE FROM kv_namespaces WHERE id = ?1")
-                s.bind(1, text: id)
-                try s.run()
+                try c.withStatement("DELETE FROM kv_entries WHERE ns = \(SQLiteKVSchema.nsOf)") { s in
+                    try s.bind(1, text: id)
+                    try s.run()
+                }
+                try c.withStatement("DELETE FROM kv_namespaces WHERE id = ?1") { s in
+                    try s.bind(1, text: id)
+                    try s.run()
+                }
                 if c.changes == 0 { throw KVNamespaceError.notFound(id) }
             }
         }
     }
 
-    private static func id(ofTitle title: String, _ c: SQLiteConnection) throws -> String? {
-        let s = try c.statement("SELECT id FROM kv_namespaces WHERE title = ?1 LIMIT 1")
-        defer { s.reset() }
-        s.bind(1, text: title)
-        return try s.step() ? s.text(0) : nil
+    private static func id(ofTitle title: String, _ c: KVConnection) throws -> String? {
+        try c.withStatement("SELECT id FROM kv_namespaces WHERE title = ?1 LIMIT 1") { s in
+            try s.bind(1, text: title)
+            return try s.step() ? s.text(0) : nil
+        }
     }
 
     private static func newID() -> String {
@@ -498,9 +487,10 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
     public func purgeExpired() async throws -> Int {
         let now = configuration.clock.nowMilliseconds()
         return try await withConnection(writing: true) { c in
-            let s = try c.statement(.purgeExpired)
-            s.bind(1, now)
-            try s.run()
+            try c.query(.purgeExpired) { s in
+                try s.bind(1, now)
+                try s.run()
+            }
             return c.changes
         }
     }
@@ -508,11 +498,11 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
     /// Runs `PRAGMA integrity_check`; "ok" for a sound file.
     public func integrityCheck() async throws -> String {
         try await withConnection { c in
-            let s = try c.statement("PRAGMA integrity_check")
-            defer { s.reset() }
-            var lines: [String] = []
-            while try s.step() { lines.append(s.text(0) ?? "") }
-            return lines.joined(separator: "\n")
+            try c.withStatement("PRAGMA integrity_check") { s in
+                var lines: [String] = []
+                while try s.step() { lines.append(s.text(0) ?? "") }
+                return lines.joined(separator: "\n")
+            }
         }
     }
 
@@ -520,7 +510,7 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
     /// ``SQLiteKVStoreError`` naming the file; damage is remembered, and from then on (as on a read-only store) a
     /// `writing` body is refused before it runs.
     func withConnection<T: Sendable>(
-        writing: Bool = false, _ body: @escaping @Sendable (SQLiteConnection) throws -> T
+        writing: Bool = false, _ body: @escaping @Sendable (KVConnection) throws -> T
     ) async throws -> T {
         try await executor.run { [self] in
             if writing {
@@ -530,11 +520,11 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
             do {
                 return try body(connection)
             } catch let error as SQLiteError {
-                switch error.code & 0xFF {
-                case SQLITE_CORRUPT, SQLITE_NOTADB:
+                switch error.kind {
+                case .corrupt:
                     corruption = corruption ?? error.description
                     throw SQLiteKVStoreError.corrupt(path, error.description)
-                case SQLITE_READONLY: throw SQLiteKVStoreError.readOnly(path)
+                case .readOnly: throw SQLiteKVStoreError.readOnly(path)
                 default: throw SQLiteKVStoreError.sqlite(path, error)
                 }
             }
@@ -546,12 +536,12 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
     var mayWrite: Bool { !isReadOnly && corruption == nil }
 
     /// Purges expired entries when the last purge is more than a minute of clock time ago. Database thread only.
-    func purgeIfDue(_ c: SQLiteConnection, now: Int64) {
+    func purgeIfDue(_ c: KVConnection, now: Int64) {
         guard mayWrite, now.saturatingSubtract(lastPurge) > 60_000 else { return }
         lastPurge = now
-        if let s = try? c.statement(.purgeExpired) {
-            s.bind(1, now)
-            try? s.run()
+        try? c.query(.purgeExpired) { s in
+            try s.bind(1, now)
+            try s.run()
         }
     }
 }

@@ -21,10 +21,8 @@ import Foundation
 /// ``Configuration/attempts`` times; a chunk the API rejects as invalid is split in halves to find the keys at
 /// fault. What still fails is reported in ``SyncReport/failures`` with the reason.
 ///
-/// Reading Workers KV uses `/bulk/get` (100 keys a request, several in flight) with single reads for binary
-/// values: `/bulk/get` carries text only, and a value that is not valid UTF-8 comes back with U+FFFD replacement
-/// characters, so any value containing U+FFFD is read again on its own (a text value that really contains U+FFFD
-/// costs one extra request, never a wrong copy).
+/// Entries are read with the source's bulk read (``KVNamespace/readEntries(_:)``), which for Workers KV returns
+/// exact bytes (see `CloudflareKVNamespace.readEntries`).
 public struct KVSync: Sendable {
     /// How a sync runs.
     public struct Configuration: Sendable {
@@ -46,14 +44,12 @@ public struct KVSync: Sendable {
         public var attempts: Int
         /// The wait before the first retry; it doubles for each further one.
         public var retryDelay: Duration
-        /// Concurrent `/bulk/get` requests when reading Workers KV.
-        public var readConcurrency: Int
 
         /// Creates a configuration.
         public init(
             prefix: String? = nil, dryRun: Bool = false, delete: Bool = false, minimumLifetime: Int64 = 60,
             pageSize: Int = 1000, maxChunkItems: Int = 10_000, maxChunkBytes: Int = 8_000_000, attempts: Int = 3,
-            retryDelay: Duration = .milliseconds(500), readConcurrency: Int = 4
+            retryDelay: Duration = .milliseconds(500)
         ) {
             self.prefix = prefix
             self.dryRun = dryRun
@@ -64,7 +60,6 @@ public struct KVSync: Sendable {
             self.maxChunkBytes = min(max(maxChunkBytes, 1), 70_000_000)
             self.attempts = max(attempts, 1)
             self.retryDelay = retryDelay
-            self.readConcurrency = max(readConcurrency, 1)
         }
     }
 
@@ -220,59 +215,9 @@ public struct KVSync: Sendable {
 
     // MARK: Reading
 
-    /// Reads entries, through `/bulk/get` with single reads for binary values when `namespace` is Workers KV.
+    /// Reads entries through the namespace's own bulk read (for Workers KV, `/bulk/get` with exact bytes).
     func read(_ namespace: any KVNamespace, _ keys: [String]) async throws -> [String: KVEntry] {
-        guard let remote = namespace as? CloudflareKVNamespace else { return try await namespace.readEntries(keys) }
-        let chunks = stride(from: 0, to: keys.count, by: KVLimits.maxBulkKeys).map {
-            Array(keys[$0..<min(keys.count, $0 + KVLimits.maxBulkKeys)])
-        }
-        let concurrency = configuration.readConcurrency
-        return try await withThrowingTaskGroup(of: [String: KVEntry].self) { group in
-            var result: [String: KVEntry] = [:]
-            var next = 0
-            func start() {
-                let chunk = chunks[next]
-                next += 1
-                group.addTask { try await Self.readRemote(remote, chunk) }
-            }
-            while next < min(concurrency, chunks.count) { start() }
-            while let part = try await group.next() {
-                result.merge(part) { a, _ in a }
-                if next < chunks.count { start() }
-            }
-            return result
-        }
-    }
-
-    private static let replacementCharacter: [UInt8] = [0xEF, 0xBF, 0xBD]
-
-    private static func readRemote(_ remote: CloudflareKVNamespace, _ keys: [String]) async throws -> [String: KVEntry]
-    {
-        var entries: [String: KVEntry]
-        do {
-            entries = try await remote.client.bulkGet(namespaceID: remote.id, keys: keys)
-        } catch let error as CloudflareAPIError where error.status == 400 || error.status == 413 {
-            // The service refuses a bulk read it cannot answer as text (or too large): read one by one.
-            entries = [:]
-            for key in keys { if let entry = try await remote.readEntry(key) { entries[key] = entry } }
-            return entries
-        }
-        for (key, entry) in entries where contains(entry.value, replacementCharacter) {
-            guard let raw = try await remote.client.readValue(namespaceID: remote.id, key: key) else {
-                entries[key] = nil
-                continue
-            }
-            entries[key]?.value = raw.value
-        }
-        return entries
-    }
-
-    private static func contains(_ bytes: [UInt8], _ needle: [UInt8]) -> Bool {
-        guard bytes.count >= needle.count else { return false }
-        for i in 0...(bytes.count - needle.count) where bytes[i] == needle[0] {
-            if bytes[i + 1] == needle[1] && bytes[i + 2] == needle[2] { return true }
-        }
-        return false
+        try await namespace.readEntries(keys)
     }
 
     // MARK: Writing

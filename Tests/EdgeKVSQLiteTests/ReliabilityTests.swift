@@ -1,4 +1,3 @@
-import CSQLite
 import EdgeKV
 import EdgeKVSQLite
 import EdgeKVTestSupport
@@ -231,20 +230,8 @@ import Testing
         }
 
         static func makeDatabase(_ path: String, _ sql: String) throws {
-            var db: OpaquePointer?
-            guard sqlite3_open(path, &db) == SQLITE_OK, let db else {
-                throw SQLiteFixtureError("cannot create \(path)")
-            }
-            defer { sqlite3_close(db) }
-            guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else {
-                throw SQLiteFixtureError(String(cString: sqlite3_errmsg(db)))
-            }
+            try SQLiteConnection(path: path, access: .readWriteCreate).exec(sql)
         }
-    }
-
-    struct SQLiteFixtureError: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
     }
 
     @Test(arguments: ForeignState.allCases)

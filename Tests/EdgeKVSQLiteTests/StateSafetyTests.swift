@@ -1,4 +1,3 @@
-import CSQLite
 import EdgeKV
 import EdgeKVSQLite
 import EdgeKVTestSupport
@@ -25,12 +24,7 @@ import Testing
 
     /// Runs SQL on a file through a connection of its own.
     static func sql(_ path: String, _ text: String) throws {
-        var db: OpaquePointer?
-        guard sqlite3_open(path, &db) == SQLITE_OK, let db else { throw Failure("cannot open \(path)") }
-        defer { sqlite3_close(db) }
-        guard sqlite3_exec(db, text, nil, nil, nil) == SQLITE_OK else {
-            throw Failure(String(cString: sqlite3_errmsg(db)))
-        }
+        try SQLiteConnection(path: path, access: .readWriteCreate).exec(text)
     }
 
     /// Overwrites the middle pages of a state file with zeros: b-tree pages of the entries, which a full listing
@@ -43,11 +37,6 @@ import Testing
         try #require(pages > 40, "the file has too few pages to damage its middle")
         try handle.seek(toOffset: UInt64(pages / 2 - 4) * 4096)
         try handle.write(contentsOf: Data(count: 8 * 4096))
-    }
-
-    struct Failure: Error, CustomStringConvertible {
-        let description: String
-        init(_ description: String) { self.description = description }
     }
 
     /// Checks that `body` throws a ``SQLiteKVStoreError`` with `code` whose message contains each of `texts`.
@@ -176,21 +165,22 @@ import Testing
     // MARK: NUL characters
 
     @Test func textIsBoundWithItsByteLength() throws {
-        let connection = try SQLiteConnection(
-            path: ":memory:", flags: SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX)
+        let connection = try SQLiteConnection(path: ":memory:", access: .readWriteCreate)
         try connection.exec("CREATE TABLE t(x TEXT)")
-        let insert = try connection.statement("INSERT INTO t(x) VALUES (?1)")
         for text in ["a\u{0}b", "\u{0}", "", "ключ\u{0}😀"] {
-            insert.bind(1, text: text)
-            try insert.run()
+            try connection.withStatement("INSERT INTO t(x) VALUES (?1)") { insert in
+                try insert.bind(1, text: text)
+                try insert.run()
+            }
         }
-        let select = try connection.statement("SELECT x, length(CAST(x AS BLOB)) FROM t ORDER BY rowid")
-        defer { select.reset() }
-        var found: [String] = []
-        while try select.step() {
-            let text = select.text(0) ?? "<null>"
-            #expect(select.int64(1) == Int64(text.utf8.count))
-            found.append(text)
+        let found = try connection.withStatement("SELECT x, length(CAST(x AS BLOB)) FROM t ORDER BY rowid") { select in
+            var found: [String] = []
+            while try select.step() {
+                let text = select.text(0) ?? "<null>"
+                #expect(select.int64(1) == Int64(text.utf8.count))
+                found.append(text)
+            }
+            return found
         }
         #expect(found == ["a\u{0}b", "\u{0}", "", "ключ\u{0}😀"])
     }

@@ -1,4 +1,5 @@
 import EdgeKV
+import EdgeKVMiniflare
 import EdgeKVSQLite
 import EdgeKVTestSupport
 import EdgeSync

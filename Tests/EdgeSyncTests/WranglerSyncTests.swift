@@ -1,5 +1,5 @@
-import CSQLite
 import EdgeKV
+import EdgeKVMiniflare
 import EdgeKVSQLite
 import EdgeKVTestSupport
 import EdgeSync
@@ -41,36 +41,18 @@ struct MiniflareFolder {
                 + "\(expirationMs.map(String.init) ?? "NULL"), \(metadata.map(quoted) ?? "NULL"))")
     }
 
+    /// Runs SQL statements on the namespace's file through a connection of its own.
     func sql(_ text: String) throws {
-        _ = try rows(text)
+        try SQLiteConnection(path: database, access: .readWriteCreate).exec(text)
     }
 
-    /// Rows as arrays of optional strings.
+    /// The rows of one query, as arrays of optional strings.
     func rows(_ text: String) throws -> [[String?]] {
-        var db: OpaquePointer?
-        guard sqlite3_open(database, &db) == SQLITE_OK, let db else { throw MiniflareStateError("open \(database)") }
-        defer { sqlite3_close(db) }
-        var result: [[String?]] = []
-        var rest = text
-        while !rest.trimmingCharacters(in: .whitespacesAndNewlines).isEmpty {
-            var stmt: OpaquePointer?
-            var tail: UnsafePointer<CChar>?
-            let rc = rest.withCString { p -> Int32 in
-                let rc = sqlite3_prepare_v2(db, p, -1, &stmt, &tail)
-                rest = tail.map { String(cString: $0) } ?? ""
-                return rc
-            }
-            guard rc == SQLITE_OK else { throw MiniflareStateError(String(cString: sqlite3_errmsg(db))) }
-            guard let stmt else { continue }
-            defer { sqlite3_finalize(stmt) }
-            while sqlite3_step(stmt) == SQLITE_ROW {
-                result.append(
-                    (0..<sqlite3_column_count(stmt)).map { i in
-                        sqlite3_column_text(stmt, i).map { String(cString: $0) }
-                    })
-            }
+        try SQLiteConnection(path: database, access: .readWriteCreate).withStatement(text) { s in
+            var result: [[String?]] = []
+            while try s.step() { result.append((0..<s.columnCount).map { s.text($0) }) }
+            return result
         }
-        return result
     }
 
     func blob(_ id: String) -> [UInt8]? { FileManager.default.contents(atPath: blobs + "/" + id).map(Array.init) }

@@ -1,5 +1,4 @@
 import ArgumentParser
-import CSQLite
 import EdgeKV
 import EdgeKVSQLite
 import Foundation
@@ -150,11 +149,11 @@ struct KVBenchRunner {
 
     func run() async throws -> KVBenchReport {
         let store = try await SQLiteKVStore(path: dir + "/emulator.sqlite")
-        let raw = try RawSQLite(path: dir + "/raw.sqlite")
+        let raw = try SQLiteKVBaseline(path: dir + "/raw.sqlite")
         let kv = store.namespace(id: Self.namespace)
         log("Filling both files with \(Self.smallKeys) keys…")
         try await fill(kv, count: Self.smallKeys)
-        try raw.fill(namespace: Self.namespace, count: Self.smallKeys, value: Self.value)
+        try raw.fill(namespace: Self.namespace, keys: (0..<Self.smallKeys).map(Self.key), value: Self.value)
 
         let getOps = 20_000
         let putOps = 2_000
@@ -168,18 +167,20 @@ struct KVBenchRunner {
                     try await Self.gets(kv, ops: getOps, keys: Self.smallKeys, seed: seed)
                 })
             results["get"]!.b.append(
-                try raw.gets(namespace: Self.namespace, ops: getOps, keys: Self.smallKeys, seed: seed))
+                try raw.gets(namespace: Self.namespace, keys: Self.randomKeys(getOps, of: Self.smallKeys, seed: seed)))
             results["get"]!.x.append(try await Self.gets(kv, ops: getOps / 4, keys: Self.smallKeys, seed: seed))
 
             results["put", default: ([], [], [])].e.append(
                 try await onStoreThread(store) { try await Self.puts(kv, ops: putOps, round: round, tag: "e") })
             results["put"]!.b.append(
-                try raw.puts(namespace: Self.namespace, ops: putOps, round: round, value: Self.value))
+                try raw.puts(
+                    namespace: Self.namespace, keys: (0..<putOps).map { "put-b-\(round)-\($0)" }, value: Self.value))
             results["put"]!.x.append(try await Self.puts(kv, ops: putOps / 4, round: round, tag: "x"))
 
             results["list_page", default: ([], [], [])].e.append(
                 try await onStoreThread(store) { try await Self.listPages(kv, pages: listPages) })
-            results["list_page"]!.b.append(try raw.listPages(namespace: Self.namespace, pages: listPages))
+            results["list_page"]!.b.append(
+                try raw.listPages(namespace: Self.namespace, prefix: "key-", pages: listPages))
             results["list_page"]!.x.append(try await Self.listPages(kv, pages: listPages / 4))
         }
         let targets = ["get": 0.8, "put": 0.8, "list_page": 0.7]
@@ -249,9 +250,14 @@ struct KVBenchRunner {
         return Double(ops) / elapsed.inSeconds
     }
 
-    static func gets(_ kv: any KVNamespace, ops: Int, keys: Int, seed: UInt64) async throws -> Double {
+    /// `count` key names drawn from the first `keys`, the same ones for the same seed.
+    static func randomKeys(_ count: Int, of keys: Int, seed: UInt64) -> [String] {
         var rng = SplitMix64(seed: seed)
-        let names = (0..<ops).map { _ in key(Int.random(in: 0..<keys, using: &rng)) }
+        return (0..<count).map { _ in key(Int.random(in: 0..<keys, using: &rng)) }
+    }
+
+    static func gets(_ kv: any KVNamespace, ops: Int, keys: Int, seed: UInt64) async throws -> Double {
+        let names = randomKeys(ops, of: keys, seed: seed)
         return try await measure(ops) {
             for name in names {
                 guard try await kv.getBytes(name) != nil else { throw CLIError("benchmark key \(name) missing") }
@@ -295,140 +301,5 @@ struct KVBenchRunner {
 extension String {
     func leftPadded(to width: Int) -> String {
         count >= width ? self : String(repeating: "0", count: width - count) + self
-    }
-}
-
-/// The baseline: the same schema, SQL and pragmas, driven through the SQLite C API directly.
-final class RawSQLite {
-    let db: OpaquePointer
-    var statements: [String: OpaquePointer] = [:]
-
-    init(path: String) throws {
-        var handle: OpaquePointer?
-        guard
-            sqlite3_open_v2(path, &handle, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nil)
-                == SQLITE_OK,
-            let handle
-        else { throw CLIError("cannot open \(path)") }
-        db = handle
-        sqlite3_busy_timeout(db, 30_000)
-        try exec("PRAGMA journal_mode = WAL")
-        try exec(SQLiteKVSchema.create)
-        try exec("PRAGMA synchronous = NORMAL")
-        try exec("PRAGMA mmap_size = 1073741824; PRAGMA cache_size = -65536")
-    }
-
-    deinit {
-        for s in statements.values { sqlite3_finalize(s) }
-        sqlite3_close_v2(db)
-    }
-
-    func exec(_ sql: String) throws {
-        guard sqlite3_exec(db, sql, nil, nil, nil) == SQLITE_OK else {
-            throw CLIError(String(cString: sqlite3_errmsg(db)))
-        }
-    }
-
-    func prepare(_ sql: String) throws -> OpaquePointer {
-        if let s = statements[sql] { return s }
-        var s: OpaquePointer?
-        guard sqlite3_prepare_v3(db, sql, -1, UInt32(SQLITE_PREPARE_PERSISTENT), &s, nil) == SQLITE_OK, let s else {
-            throw CLIError(String(cString: sqlite3_errmsg(db)))
-        }
-        statements[sql] = s
-        return s
-    }
-
-    func bindKey(_ s: OpaquePointer, _ index: Int32, _ key: String) {
-        var key = key
-        key.withUTF8 { buf in _ = sqlite3_bind_blob(s, index, buf.baseAddress, Int32(buf.count), csqlite_transient()) }
-    }
-
-    func upsert(_ namespace: String, _ key: String, _ value: [UInt8]) throws {
-        let s = try prepare(SQLiteKVSchema.put)
-        defer { sqlite3_reset(s) }
-        sqlite3_bind_text(s, 1, namespace, -1, csqlite_transient())
-        bindKey(s, 2, key)
-        sqlite3_bind_null(s, 3)
-        sqlite3_bind_null(s, 4)
-        value.withUnsafeBytes { buf in
-            _ = sqlite3_bind_blob(s, 5, buf.baseAddress, Int32(buf.count), csqlite_transient())
-        }
-        guard sqlite3_step(s) == SQLITE_DONE else { throw CLIError(String(cString: sqlite3_errmsg(db))) }
-    }
-
-    func fill(namespace: String, count: Int, value: [UInt8]) throws {
-        try exec(
-            "INSERT OR IGNORE INTO kv_namespaces(id, title, created_at) VALUES ('\(namespace)', '\(namespace)', 0)")
-        try exec("BEGIN")
-        for i in 0..<count { try upsert(namespace, KVBenchRunner.key(i), value) }
-        try exec("COMMIT")
-    }
-
-    func gets(namespace: String, ops: Int, keys: Int, seed: UInt64) throws -> Double {
-        var rng = SplitMix64(seed: seed)
-        let names = (0..<ops).map { _ in KVBenchRunner.key(Int.random(in: 0..<keys, using: &rng)) }
-        let s = try prepare(SQLiteKVSchema.get)
-        let start = ContinuousClock.now
-        for name in names {
-            sqlite3_bind_text(s, 1, namespace, -1, csqlite_transient())
-            bindKey(s, 2, name)
-            guard sqlite3_step(s) == SQLITE_ROW else { throw CLIError("baseline key \(name) missing") }
-            let count = Int(sqlite3_column_bytes(s, 0))
-            let value = [UInt8](UnsafeRawBufferPointer(start: sqlite3_column_blob(s, 0), count: count))
-            _ = sqlite3_column_int64(s, 2)
-            if value.isEmpty { throw CLIError("baseline value empty") }
-            sqlite3_reset(s)
-        }
-        return Self.rate(ops, since: start)
-    }
-
-    func puts(namespace: String, ops: Int, round: Int, value: [UInt8]) throws -> Double {
-        let names = (0..<ops).map { "put-b-\(round)-\($0)" }
-        let start = ContinuousClock.now
-        for name in names { try upsert(namespace, name, value) }
-        return Self.rate(ops, since: start)
-    }
-
-    func listPages(namespace: String, pages: Int) throws -> Double {
-        let s = try prepare(SQLiteKVSchema.list)
-        let prefix = Array("key-".utf8)
-        let upper = SQLiteKVSchema.upperBound(ofPrefix: prefix)
-        let start = ContinuousClock.now
-        var lower = prefix
-        for _ in 0..<pages {
-            sqlite3_bind_text(s, 1, namespace, -1, csqlite_transient())
-            lower.withUnsafeBytes { buf in
-                _ = sqlite3_bind_blob(s, 2, buf.baseAddress, Int32(buf.count), csqlite_transient())
-            }
-            upper.withUnsafeBytes { buf in
-                _ = sqlite3_bind_blob(s, 3, buf.baseAddress, Int32(buf.count), csqlite_transient())
-            }
-            sqlite3_bind_int64(s, 4, 0)
-            sqlite3_bind_int64(s, 5, 1001)
-            var names: [String] = []
-            var more = false
-            while sqlite3_step(s) == SQLITE_ROW {
-                if names.count == 1000 {
-                    more = true
-                    break
-                }
-                let count = Int(sqlite3_column_bytes(s, 0))
-                names.append(
-                    String(
-                        decoding: UnsafeRawBufferPointer(start: sqlite3_column_blob(s, 0), count: count), as: UTF8.self)
-                )
-                _ = sqlite3_column_int64(s, 1)
-                _ = sqlite3_column_text(s, 2)
-            }
-            sqlite3_reset(s)
-            if names.count != 1000 { throw CLIError("baseline page has \(names.count) keys") }
-            lower = more ? Array(names[names.count - 1].utf8) + [0] : prefix
-        }
-        return Self.rate(pages, since: start)
-    }
-
-    static func rate(_ ops: Int, since start: ContinuousClock.Instant) -> Double {
-        Double(ops) / (ContinuousClock.now - start).inSeconds
     }
 }

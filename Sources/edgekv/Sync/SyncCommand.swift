@@ -2,6 +2,7 @@ import ArgumentParser
 import EdgeConfig
 import EdgeKV
 import EdgeKVCloudflare
+import EdgeKVMiniflare
 import EdgeKVSQLite
 import EdgeSync
 import Foundation

@@ -16,7 +16,7 @@ import Foundation
 /// work runs on the namespace's own thread.
 public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
     // @unchecked: `database` is only used on `executor`, the thread that owns it; everything else is immutable.
-    private let database: MiniflareDatabase
+    private let database: SQLiteConnection
     private let executor: WorkerThread
 
     /// The `uniqueKey` of Miniflare's KV Durable Object class, which its object ids and folder name derive from.
@@ -68,7 +68,7 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
                         throw MiniflareStateError("cannot create \(folder): \(error.localizedDescription)")
                     }
                 }
-                let db = try MiniflareDatabase.miniflare(path: databasePath)
+                let db = try Self.open(databasePath, readOnly: false)
                 // workerd keeps Durable Object SQLite files in WAL mode; a fresh file starts the same way.
                 try db.exec("PRAGMA journal_mode = WAL")
                 try db.exec(Self.schema)
@@ -84,7 +84,7 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
     deinit { executor.stop() }
 
     /// Opens a namespace's existing file for reading, creating nothing.
-    private static func openExisting(_ path: String, _ state: String, _ namespaceID: String) throws -> MiniflareDatabase
+    private static func openExisting(_ path: String, _ state: String, _ namespaceID: String) throws -> SQLiteConnection
     {
         var info = stat()
         if stat(path, &info) != 0 && errno == ENOENT {
@@ -93,12 +93,12 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
                     + "folder (the .wrangler/state one) and the namespace id (wrangler dev uses preview_id ?? id ?? binding)"
             )
         }
-        let db = try MiniflareDatabase.miniflare(path: path, readOnly: true)
+        let db = try open(path, readOnly: true)
         let hasTable: Bool
         do {
-            let s = try db.statement("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_mf_entries'")
-            defer { s.reset() }
-            hasTable = try s.step()
+            hasTable = try db.withStatement(
+                "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_mf_entries'"
+            ) { s in try s.step() }
         } catch let error as SQLiteError {
             throw MiniflareStateError("\(path): \(error)")
         }
@@ -108,9 +108,22 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
         return db
     }
 
+    /// Opens a namespace object's file: created when missing, or with `readOnly` opened for reading only.
+    private static func open(_ path: String, readOnly: Bool) throws -> SQLiteConnection {
+        let db: SQLiteConnection
+        do {
+            db = try SQLiteConnection(path: path, access: readOnly ? .readOnly : .readWriteCreate)
+        } catch {
+            throw MiniflareStateError("\(path): \(error)")
+        }
+        // `wrangler dev` may hold the file open: wait for its write lock rather than fail.
+        db.setBusyTimeout(milliseconds: 30_000)
+        return db
+    }
+
     private struct UncheckedDatabase: @unchecked Sendable {
         // @unchecked: created on the namespace's thread and only used there.
-        let value: MiniflareDatabase
+        let value: SQLiteConnection
     }
 
     /// Miniflare's schema (`shared/keyvalue.worker.ts`), verbatim in meaning.
@@ -224,17 +237,17 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
         return try await run { db in
             var rows: [(key: String, blob: String, expiration: Int64?, metadata: String?)] = []
             var expired: [String] = []
-            let s = try db.statement("SELECT blob_id, expiration, metadata FROM _mf_entries WHERE key = ?1")
             for key in keys {
-                defer { s.reset() }
-                s.bind(1, text: key)
-                guard try s.step() else { continue }
-                let expiration = s.int64(1)
-                if let expiration, expiration <= now {
-                    expired.append(key)
-                    continue
+                try db.withStatement("SELECT blob_id, expiration, metadata FROM _mf_entries WHERE key = ?1") { s in
+                    try s.bind(1, text: key)
+                    guard try s.step() else { return }
+                    let expiration = s.int64(1)
+                    if let expiration, expiration <= now {
+                        expired.append(key)
+                    } else {
+                        rows.append((key, s.text(0) ?? "", expiration, s.text(2)))
+                    }
                 }
-                rows.append((key, s.text(0) ?? "", expiration, s.text(2)))
             }
             if !expired.isEmpty && !self.isReadOnly { try self.delete(expired, db: db, onlyExpiredBefore: now + 1) }
             var result: [String: KVEntry] = [:]
@@ -251,7 +264,7 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
         }
     }
 
-    static func seconds(_ ms: Int64) -> Int64 { ms >= 0 ? ms / 1000 : (ms - 999) / 1000 }
+    static func seconds(_ ms: Int64) -> Int64 { Int64.floorSeconds(milliseconds: ms) }
 
     /// Stores a write.
     public func writeEntry(_ key: String, _ write: KVWrite) async throws {
@@ -278,21 +291,22 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
                     created.append(path)
                     rows.append((key, id, write.expirationMilliseconds(at: now), write.metadata?.serialized))
                 }
-                let replaced = try db.transaction { () -> [String] in
-                    let old = try db.statement("SELECT blob_id FROM _mf_entries WHERE key = ?1")
-                    let put = try db.statement(
-                        "INSERT OR REPLACE INTO _mf_entries (key, blob_id, expiration, metadata) VALUES (?1, ?2, ?3, ?4)"
-                    )
+                let replaced = try db.transaction(immediate: true) { () -> [String] in
                     var replaced: [String] = []
                     for row in rows {
-                        old.bind(1, text: row.key)
-                        if try old.step(), let id = old.text(0) { replaced.append(id) }
-                        old.reset()
-                        put.bind(1, text: row.key)
-                        put.bind(2, text: row.blob)
-                        put.bind(3, row.expiration)
-                        put.bind(4, text: row.metadata)
-                        try put.run()
+                        try db.withStatement("SELECT blob_id FROM _mf_entries WHERE key = ?1") { old in
+                            try old.bind(1, text: row.key)
+                            if try old.step(), let id = old.text(0) { replaced.append(id) }
+                        }
+                        try db.withStatement(
+                            "INSERT OR REPLACE INTO _mf_entries (key, blob_id, expiration, metadata) VALUES (?1, ?2, ?3, ?4)"
+                        ) { put in
+                            try put.bind(1, text: row.key)
+                            try put.bind(2, text: row.blob)
+                            try put.bind(3, row.expiration)
+                            try put.bind(4, text: row.metadata)
+                            try put.run()
+                        }
                     }
                     return replaced
                 }
@@ -328,19 +342,19 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
     }
 
     /// Database thread only.
-    private func delete(_ keys: [String], db: MiniflareDatabase, onlyExpiredBefore: Int64?) throws {
-        let blobs = try db.transaction { () -> [String] in
+    private func delete(_ keys: [String], db: SQLiteConnection, onlyExpiredBefore: Int64?) throws {
+        let blobs = try db.transaction(immediate: true) { () -> [String] in
             let sql =
                 onlyExpiredBefore == nil
                 ? "DELETE FROM _mf_entries WHERE key = ?1 RETURNING blob_id"
                 : "DELETE FROM _mf_entries WHERE key = ?1 AND expiration < ?2 RETURNING blob_id"
-            let s = try db.statement(sql)
             var blobs: [String] = []
             for key in keys {
-                defer { s.reset() }
-                s.bind(1, text: key)
-                if let onlyExpiredBefore { s.bind(2, onlyExpiredBefore) }
-                while try s.step() { if let id = s.text(0) { blobs.append(id) } }
+                try db.withStatement(sql) { s in
+                    try s.bind(1, text: key)
+                    if let onlyExpiredBefore { try s.bind(2, onlyExpiredBefore) }
+                    while try s.step() { if let id = s.text(0) { blobs.append(id) } }
+                }
             }
             return blobs
         }
@@ -348,8 +362,9 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
     }
 
     /// Lists a page as Miniflare does: keys with the literal prefix (compared as bytes: SQL's `length` of text stops
-    /// at a NUL), strictly after the cursor's key, not expired
-    /// (`expiration >= now`), in key order; the cursor is the base64 of the page's last key.
+    /// at a NUL), strictly after the cursor's key, not expired, in key order; the cursor is the base64 of the page's
+    /// last key. A key is expired from its expiration time on, as in a read (Miniflare's own listing still shows it
+    /// during that millisecond).
     public func listEntries(_ request: KVListRequest) async throws -> KVListResult {
         var after = ""
         if let cursor = request.cursor, !cursor.isEmpty {
@@ -361,25 +376,26 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
         let prefix = request.prefix
         let start = after
         return try await run { db in
-            let s = try db.statement(
+            var keys = try db.withStatement(
                 """
                 SELECT key, expiration, metadata FROM _mf_entries
                 WHERE substr(CAST(key AS BLOB), 1, length(CAST(?1 AS BLOB))) = CAST(?1 AS BLOB) AND key > ?2
-                  AND (expiration IS NULL OR expiration >= ?3)
+                  AND (expiration IS NULL OR expiration > ?3)
                 ORDER BY key LIMIT ?4
-                """)
-            defer { s.reset() }
-            s.bind(1, text: prefix)
-            s.bind(2, text: start)
-            s.bind(3, now)
-            s.bind(4, Int64(limit + 1))
-            var keys: [KVListKey] = []
-            while try s.step() {
-                let metadata = try s.text(2).map { try JSONValue(parsing: $0) }
-                keys.append(
-                    KVListKey(name: s.text(0) ?? "", expiration: s.int64(1).map(Self.seconds), metadata: metadata))
+                """
+            ) { s in
+                try s.bind(1, text: prefix)
+                try s.bind(2, text: start)
+                try s.bind(3, now)
+                try s.bind(4, Int64(limit + 1))
+                var keys: [KVListKey] = []
+                while try s.step() {
+                    let metadata = try s.text(2).map { try JSONValue(parsing: $0) }
+                    keys.append(
+                        KVListKey(name: s.text(0) ?? "", expiration: s.int64(1).map(Self.seconds), metadata: metadata))
+                }
+                return keys
             }
-            s.reset()
             let more = keys.count > limit
             if more { keys.removeLast() }
             let cursor = more ? Data(keys[limit - 1].name.utf8).base64EncodedString() : nil
@@ -387,7 +403,7 @@ public final class MiniflareKVNamespace: KVNamespace, @unchecked Sendable {
         }
     }
 
-    private func run<T: Sendable>(_ body: @escaping @Sendable (MiniflareDatabase) throws -> T) async throws -> T {
+    private func run<T: Sendable>(_ body: @escaping @Sendable (SQLiteConnection) throws -> T) async throws -> T {
         do {
             return try await executor.run { [self] in try body(database) }
         } catch let error as SQLiteError {
