@@ -16,11 +16,13 @@ let package = Package(
         .library(name: "Edge", targets: ["Edge"]),
         .library(name: "EdgeHTTP", targets: ["EdgeHTTP"]),
         .library(name: "EdgeSession", targets: ["EdgeSession"]),
+        .library(name: "EdgeSessionRedis", targets: ["EdgeSessionRedis"]),
         .library(name: "EdgeKVAPI", targets: ["EdgeKVAPI"]),
         .library(name: "EdgeKVCloudflare", targets: ["EdgeKVCloudflare"]),
         .library(name: "EdgeReplay", targets: ["EdgeReplay"]),
         .library(name: "EdgeKVConsistency", targets: ["EdgeKVConsistency"]),
-        .library(name: "DemoApp", targets: ["DemoApp"]),
+        .library(name: "EdgeKVMiniflare", targets: ["EdgeKVMiniflare"]),
+        .library(name: "EdgeSync", targets: ["EdgeSync"]),
         .executable(name: "edgekv", targets: ["edgekv"]),
     ],
     dependencies: [
@@ -78,8 +80,9 @@ let package = Package(
         ),
         .target(
             name: "EdgeSession",
-            dependencies: ["Edge", "EdgeKV", "CHiredis", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Edge", "EdgeKV", .product(name: "Crypto", package: "swift-crypto")]
         ),
+        .target(name: "EdgeSessionRedis", dependencies: ["Edge", "EdgeKV", "EdgeSession", "CHiredis"]),
         .target(name: "EdgeKVCloudflare", dependencies: ["EdgeKV", "CCurl"]),
         .target(name: "EdgeKVConsistency", dependencies: ["EdgeKV"]),
         .target(
@@ -90,7 +93,8 @@ let package = Package(
         .target(
             name: "DemoApp",
             dependencies: [
-                "Edge", "EdgeKV", "EdgeSession", .product(name: "HTTPTypes", package: "swift-http-types"),
+                "Edge", "EdgeKV", "EdgeSession", "EdgeSessionRedis",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -105,7 +109,8 @@ let package = Package(
             name: "edgekv",
             dependencies: [
                 "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "Edge", "EdgeHTTP", "EdgeKVAPI", "EdgeKVCloudflare",
-                "EdgeReplay", "DemoApp", "EdgeKVConsistency", "EdgeKVMiniflare", "EdgeSync", "EdgeSpawn",
+                "EdgeReplay", "DemoApp", "EdgeKVConsistency", "EdgeKVMiniflare", "EdgeSync", "EdgeSpawn", "EdgeSession",
+                "EdgeSessionRedis", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
@@ -153,7 +158,8 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "EdgeSessionTests", dependencies: ["EdgeSession", "EdgeKVSQLite", "EdgeKVTestSupport", "Edge"]),
+            name: "EdgeSessionTests",
+            dependencies: ["EdgeSession", "EdgeSessionRedis", "EdgeKVSQLite", "EdgeKVTestSupport", "Edge"]),
         .testTarget(
             name: "EdgeReplayTests",
             dependencies: [

@@ -1,6 +1,7 @@
 import Edge
 import EdgeKV
 import EdgeSession
+import EdgeSessionRedis
 import Foundation
 import HTTPTypes
 import Logging

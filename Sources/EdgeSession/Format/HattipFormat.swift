@@ -1,6 +1,6 @@
 /// The pieces of @hattip/session's cookie formats (`crypto.ts`): the expiry `E`, the split at the first `.`, and
 /// the signed (`b64u(HMAC) "." E "." P`) and encrypted (`b64u(iv) "." b64u(ciphertext ‖ tag)` of `E "." P`) layouts.
-enum HattipFormat {
+package enum HattipFormat {
     /// `E`: milliseconds since the epoch as minimal little-endian bytes (at most 8), base64url without padding.
     /// 1735689900000 → `4A8uH5QB`.
     static func encodeExpiry(_ milliseconds: Int64) -> String {
@@ -28,7 +28,7 @@ enum HattipFormat {
     ///
     /// Searches the UTF-8 bytes, as hattip splits code units: a `Character` search costs grapheme breaking on every
     /// request and would miss a `.` that a combining mark follows.
-    static func splitAtFirstDot(_ text: Substring) -> (head: Substring, tail: Substring)? {
+    package static func splitAtFirstDot(_ text: Substring) -> (head: Substring, tail: Substring)? {
         guard let dot = text.utf8.firstIndex(of: UInt8(ascii: ".")) else { return nil }
         return (text[..<dot], text[text.utf8.index(after: dot)...])
     }

@@ -4,6 +4,7 @@ import Edge
 import EdgeKV
 import EdgeKVSQLite
 import EdgeSession
+import EdgeSessionRedis
 import Foundation
 import HTTPTypes
 import Synchronization

@@ -1,3 +1,5 @@
+import EdgeSession
+
 /// Where and how to reach a Redis server.
 ///
 /// `description` never shows the password.

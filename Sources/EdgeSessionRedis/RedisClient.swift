@@ -1,5 +1,6 @@
 import CHiredis
 import Dispatch
+import EdgeSession
 import Synchronization
 
 #if canImport(Glibc)

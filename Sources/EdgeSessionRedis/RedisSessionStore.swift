@@ -1,5 +1,6 @@
 import Edge
 import EdgeKV
+import EdgeSession
 
 /// Sessions in Redis: `SET key value EX maxAge` with the key `keyPrefix` + a random 256-bit id.
 ///
