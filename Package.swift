@@ -13,6 +13,7 @@ let package = Package(
         .library(name: "EdgeKV", targets: ["EdgeKV"]),
         .library(name: "EdgeKVSQLite", targets: ["EdgeKVSQLite"]),
         .library(name: "EdgeConfig", targets: ["EdgeConfig"]),
+        .library(name: "EdgeWrangler", targets: ["EdgeWrangler"]),
         .library(name: "Edge", targets: ["Edge"]),
         .library(name: "EdgeHTTP", targets: ["EdgeHTTP"]),
         .library(name: "EdgeSession", targets: ["EdgeSession"]),
@@ -42,19 +43,21 @@ let package = Package(
         .systemLibrary(name: "CCurl", pkgConfig: "libcurl", providers: [.apt(["libcurl4-openssl-dev"])]),
         // No pkgConfig: hiredis.pc carries -D_FILE_OFFSET_BITS=64, which SwiftPM refuses with a warning.
         .systemLibrary(name: "CHiredis", providers: [.apt(["libhiredis-dev"])]),
-        .target(name: "EdgeKV"),
+        .target(name: "EdgeSupport"),
+        .target(name: "EdgeKV", dependencies: ["EdgeSupport"]),
         .target(name: "CSpawn"),
         .target(name: "EdgeSpawn", dependencies: ["CSpawn"]),
         .target(name: "EdgeKVSQLite", dependencies: ["EdgeKV", "CSQLite"]),
-        .target(name: "EdgeConfig", dependencies: ["EdgeKV", .product(name: "TOMLKit", package: "TOMLKit")]),
+        .target(name: "EdgeConfig", dependencies: ["EdgeSupport", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(
             name: "Edge",
             dependencies: [
-                "EdgeKV", "EdgeConfig",
+                "EdgeKV",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(name: "EdgeWrangler", dependencies: ["Edge", "EdgeConfig", "EdgeKV"]),
         .target(
             name: "EdgeHTTP",
             dependencies: [
@@ -108,7 +111,8 @@ let package = Package(
         .executableTarget(
             name: "edgekv",
             dependencies: [
-                "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "Edge", "EdgeHTTP", "EdgeKVAPI", "EdgeKVCloudflare",
+                "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "EdgeWrangler", "Edge", "EdgeHTTP", "EdgeKVAPI",
+                "EdgeKVCloudflare",
                 "EdgeReplay", "DemoApp", "EdgeKVConsistency", "EdgeKVMiniflare", "EdgeSync", "EdgeSpawn", "EdgeSession",
                 "EdgeSessionRedis", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -133,7 +137,7 @@ let package = Package(
         .testTarget(
             name: "EdgeTests",
             dependencies: [
-                "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "EdgeKVTestSupport",
+                "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "EdgeWrangler", "EdgeKVTestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "InMemoryLogging", package: "swift-log"),

@@ -4,6 +4,7 @@ import EdgeHTTP
 import EdgeKV
 import EdgeKVSQLite
 import EdgeKVTestSupport
+import EdgeWrangler
 import Foundation
 import HTTPTypes
 import Testing

@@ -1,4 +1,4 @@
-import EdgeKV
+import EdgeSupport
 
 /// A parsed configuration document, independent of the file format it came from.
 enum ConfigValue: Sendable, Equatable {
@@ -67,7 +67,7 @@ enum ConfigValue: Sendable, Equatable {
 
     /// `text` as a JSON string literal.
     static func jsonQuoted(_ text: String) -> String {
-        JSONValue.string(text).serialized
+        JSONString.quoted(text)
     }
 }
 

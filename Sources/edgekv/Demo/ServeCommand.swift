@@ -7,6 +7,7 @@ import EdgeKV
 import EdgeKVCloudflare
 import EdgeKVConsistency
 import EdgeKVSQLite
+import EdgeWrangler
 import Foundation
 import HTTPTypes
 import Logging

@@ -1,3 +1,4 @@
+import Edge
 import EdgeConfig
 import EdgeKV
 import Foundation
