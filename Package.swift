@@ -62,6 +62,7 @@ let package = Package(
             name: "EdgeHTTP",
             dependencies: [
                 "Edge",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOHTTPTypes", package: "swift-nio-extras"),
@@ -78,7 +79,6 @@ let package = Package(
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
-                .product(name: "NIOCore", package: "swift-nio"),
             ]
         ),
         .target(
@@ -106,34 +106,43 @@ let package = Package(
             dependencies: [
                 "Edge", "EdgeKV", "EdgeKVSQLite", "EdgeKVConsistency",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .executableTarget(
             name: "edgekv",
             dependencies: [
                 "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "EdgeWrangler", "Edge", "EdgeHTTP", "EdgeKVAPI",
-                "EdgeKVCloudflare",
-                "EdgeReplay", "DemoApp", "EdgeKVConsistency", "EdgeKVMiniflare", "EdgeSync", "EdgeSpawn", "EdgeSession",
+                "EdgeKVCloudflare", "EdgeReplay", "DemoApp", "EdgeKVConsistency", "EdgeKVMiniflare", "EdgeSync",
+                "EdgeSpawn", "EdgeSession",
                 "EdgeSessionRedis", .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .target(
-            name: "EdgeKVTestSupport", dependencies: ["EdgeKV", "EdgeKVSQLite", "EdgeSpawn"],
+            name: "EdgeKVTestSupport", dependencies: ["EdgeKV", "EdgeSpawn"],
             path: "Tests/EdgeKVTestSupport"),
-        .testTarget(name: "EdgeKVTests", dependencies: ["EdgeKV", "EdgeKVTestSupport"]),
+        .testTarget(name: "EdgeKVTests", dependencies: ["EdgeKV"]),
         .testTarget(name: "EdgeSpawnTests", dependencies: ["EdgeSpawn"]),
         .testTarget(name: "EdgeKVMiniflareTests", dependencies: ["EdgeKV", "EdgeKVMiniflare", "EdgeKVTestSupport"]),
         .executableTarget(name: "KVWriter", dependencies: ["EdgeKV", "EdgeKVSQLite"], path: "Tests/KVWriter"),
         .testTarget(
             name: "EdgeKVSQLiteTests",
-            dependencies: ["EdgeKVSQLite", "EdgeKVTestSupport", "EdgeSpawn", "KVWriter"]),
+            // KVWriter is not imported: the tests run the built binary as a child process.
+            dependencies: ["EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport", "EdgeSpawn", "KVWriter"]),
         .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig"]),
         .testTarget(
-            name: "EdgeKVConsistencyTests", dependencies: ["EdgeKVConsistency", "EdgeKVSQLite", "EdgeKVTestSupport"]),
+            name: "EdgeKVConsistencyTests",
+            dependencies: ["EdgeKV", "EdgeKVConsistency", "EdgeKVSQLite", "EdgeKVTestSupport"]),
         .testTarget(
             name: "EdgeKVCloudflareTests",
-            dependencies: ["EdgeKVCloudflare", "EdgeKVAPI", "EdgeHTTP", "Edge", "EdgeKVSQLite", "EdgeKVTestSupport"]),
+            dependencies: [
+                "EdgeKVCloudflare", "EdgeKVAPI", "EdgeHTTP", "Edge", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "EdgeTests",
             dependencies: [
@@ -149,21 +158,30 @@ let package = Package(
                 "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
+        // edgekv is not imported: the tests run the built binary as a child process.
         .testTarget(name: "edgekvTests", dependencies: ["EdgeKVTestSupport", "EdgeKV", "EdgeSpawn", "edgekv"]),
         .testTarget(
             name: "EdgeKVAPITests",
-            dependencies: ["EdgeKVAPI", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport", "EdgeSpawn"]),
+            dependencies: [
+                "EdgeKVAPI", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport", "EdgeSpawn",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]),
         .testTarget(
             name: "EdgeSyncTests",
             dependencies: [
                 "EdgeSync", "EdgeKVAPI", "EdgeHTTP", "Edge", "EdgeKV", "EdgeKVSQLite", "EdgeKVCloudflare",
-                "EdgeKVMiniflare",
-                "EdgeKVTestSupport",
+                "EdgeKVMiniflare", "EdgeKVTestSupport",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
             name: "EdgeSessionTests",
-            dependencies: ["EdgeSession", "EdgeSessionRedis", "EdgeKVSQLite", "EdgeKVTestSupport", "Edge"]),
+            dependencies: [
+                "EdgeSession", "EdgeSessionRedis", "EdgeKV", "EdgeKVSQLite", "Edge",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
         .testTarget(
             name: "EdgeReplayTests",
             dependencies: [
