@@ -52,7 +52,7 @@ let package = Package(
         .target(
             name: "Edge",
             dependencies: [
-                "EdgeKV",
+                "EdgeKV", "EdgeSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -75,7 +75,7 @@ let package = Package(
         .target(
             name: "EdgeKVAPI",
             dependencies: [
-                "Edge", "EdgeKV",
+                "Edge", "EdgeKV", "EdgeSupport",
                 .product(name: "MultipartKit", package: "multipart-kit"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -83,10 +83,10 @@ let package = Package(
         ),
         .target(
             name: "EdgeSession",
-            dependencies: ["Edge", "EdgeKV", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["Edge", "EdgeKV", "EdgeSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "EdgeSessionRedis", dependencies: ["Edge", "EdgeKV", "EdgeSession", "CHiredis"]),
-        .target(name: "EdgeKVCloudflare", dependencies: ["EdgeKV", "CCurl"]),
+        .target(name: "EdgeKVCloudflare", dependencies: ["EdgeKV", "EdgeSupport", "CCurl"]),
         .target(name: "EdgeKVConsistency", dependencies: ["EdgeKV"]),
         .target(
             name: "EdgeKVMiniflare",
@@ -163,7 +163,7 @@ let package = Package(
         .testTarget(
             name: "EdgeKVAPITests",
             dependencies: [
-                "EdgeKVAPI", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport", "EdgeSpawn",
+                "EdgeKVAPI", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport", "EdgeSpawn", "EdgeSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ]),

@@ -1,5 +1,6 @@
 import Edge
 import EdgeKV
+import EdgeSupport
 import Foundation
 import HTTPTypes
 import Logging
@@ -81,28 +82,18 @@ public struct KVAPI: Sendable {
             // The scheme is case-insensitive (RFC 9110 §11.1): `bearer` and `BEARER` are `Bearer`.
             let parts = authorization.split(separator: " ", maxSplits: 1, omittingEmptySubsequences: true)
             if parts.count == 2, parts[0].lowercased() == "bearer",
-                constantTimeEqual(String(parts[1].drop(while: { $0 == " " })), token)
+                constantTimeEqual(parts[1].drop(while: { $0 == " " }).utf8, token.utf8)
             {
                 return
             }
             throw APIError.authenticationError
         }
         if let authKey = configuration.authKey, let email, let key {
-            if email == configuration.authEmail, constantTimeEqual(key, authKey) { return }
+            if email == configuration.authEmail, constantTimeEqual(key.utf8, authKey.utf8) { return }
             throw APIError.authenticationError
         }
         if authorization != nil || key != nil { throw APIError.authenticationError }
         throw APIError.unauthenticated
-    }
-
-    func constantTimeEqual(_ a: String, _ b: String) -> Bool {
-        let x = Array(a.utf8)
-        let y = Array(b.utf8)
-        var diff = UInt8(x.count == y.count ? 0 : 1)
-        for i in 0..<max(x.count, y.count) {
-            diff |= (i < x.count ? x[i] : 0) ^ (i < y.count ? y[i] : 0)
-        }
-        return diff == 0
     }
 
     // MARK: Routing

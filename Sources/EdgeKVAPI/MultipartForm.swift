@@ -1,3 +1,4 @@
+import EdgeSupport
 import Foundation
 import MultipartKit
 
@@ -14,7 +15,7 @@ struct MultipartForm {
         }
         guard boundary.utf8.count <= 200 else { throw APIError.badRequest("Broken multipart body: boundary too long") }
         let closing = Array("--\(boundary)--".utf8)
-        guard contains(body, closing) else {
+        guard ByteSearch.contains(body, closing) else {
             throw APIError.badRequest("Broken multipart body: it ends before the closing boundary")
         }
         if hasNonASCIIHeaderName(body, boundary: Array(boundary.utf8)) {
@@ -60,7 +61,7 @@ struct MultipartForm {
         let delimiter: [UInt8] = [45, 45] + boundary
         var walked = Set<Int>()
         var searchFrom = 0
-        while let start = firstIndex(of: delimiter, in: body, from: searchFrom) {
+        while let start = ByteSearch.firstIndex(of: delimiter, in: body, from: searchFrom) {
             searchFrom = start + 1
             var p = start + delimiter.count
             guard p + 1 < body.count, body[p] == cr, body[p + 1] == lf else { continue }
@@ -104,29 +105,5 @@ struct MultipartForm {
             return value
         }
         return nil
-    }
-
-    static func contains(_ haystack: [UInt8], _ needle: [UInt8]) -> Bool {
-        firstIndex(of: needle, in: haystack, from: 0) != nil
-    }
-
-    /// Where `needle` first occurs in `haystack` at or after `start` (`memchr` for the first byte, `memcmp` for the
-    /// rest, so a body of repeated bytes is still scanned quickly).
-    static func firstIndex(of needle: [UInt8], in haystack: [UInt8], from start: Int) -> Int? {
-        guard !needle.isEmpty, start >= 0, haystack.count - start >= needle.count else { return nil }
-        return haystack.withUnsafeBufferPointer { h in
-            needle.withUnsafeBufferPointer { n in
-                guard let hBase = h.baseAddress, let nBase = n.baseAddress else { return nil }
-                let last = h.count - n.count
-                var i = start
-                while i <= last {
-                    guard let hit = memchr(hBase + i, Int32(n[0]), last - i + 1) else { return nil }
-                    let at = hBase.distance(to: hit.assumingMemoryBound(to: UInt8.self))
-                    if memcmp(hBase + at, nBase, n.count) == 0 { return at }
-                    i = at + 1
-                }
-                return nil
-            }
-        }
     }
 }

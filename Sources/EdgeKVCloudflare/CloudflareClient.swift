@@ -1,4 +1,5 @@
 import EdgeKV
+import EdgeSupport
 import Foundation
 
 /// A client for Cloudflare's v4 Workers KV REST API over libcurl: namespaces, keys, values, metadata and bulk
@@ -134,7 +135,7 @@ public final class CloudflareClient: Sendable {
         }
         guard let value = headers["retry-after"] else { return nil }
         if let seconds = Double(value), seconds.isFinite { return clamped(milliseconds: seconds * 1000) }
-        if let date = HTTPDateParser.parse(value) { return clamped(milliseconds: date.timeIntervalSince(now) * 1000) }
+        if let date = IMFDate.parse(value) { return clamped(milliseconds: date.timeIntervalSince(now) * 1000) }
         return nil
     }
 
@@ -455,16 +456,5 @@ extension CloudflareClient: CustomReflectable {
     /// header lines carry the credentials.
     public var customMirror: Mirror {
         Mirror(self, children: ["configuration": configuration, "connectionsOpened": connectionsOpened])
-    }
-}
-
-/// Parses HTTP dates for `Retry-After`.
-enum HTTPDateParser {
-    static func parse(_ text: String) -> Date? {
-        let formatter = DateFormatter()
-        formatter.locale = Locale(identifier: "en_US_POSIX")
-        formatter.timeZone = TimeZone(identifier: "GMT")
-        formatter.dateFormat = "EEE, dd MMM yyyy HH:mm:ss zzz"
-        return formatter.date(from: text)
     }
 }

@@ -1,4 +1,5 @@
 import EdgeKV
+import EdgeSupport
 import Foundation
 
 /// A Workers KV namespace reached through the REST API: the same ``KVNamespace`` contract as the local emulator,
@@ -98,7 +99,7 @@ public struct CloudflareKVNamespace: KVNamespace {
         } catch {
             return try await mapped(.getBulk) { throw error }
         }
-        for (key, entry) in entries where entry.value.contains(Self.replacementCharacter) {
+        for (key, entry) in entries where ByteSearch.contains(entry.value, Self.replacementCharacter) {
             guard let raw = try await mapped(.get, { try await client.readValue(namespaceID: id, key: key) }) else {
                 entries[key] = nil
                 continue

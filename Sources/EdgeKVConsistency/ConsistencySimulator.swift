@@ -268,7 +268,7 @@ public struct SimulatedKVNamespace: KVNamespace {
             key,
             KVEntry(
                 value: write.value, metadata: write.metadata,
-                expiration: expirationMs.map { $0 >= 0 ? $0 / 1000 : ($0 - 999) / 1000 }),
+                expiration: expirationMs.map { Int64.floorSeconds(milliseconds: $0) }),
             at: location, operation: .put)
         try await simulator.base.writeEntry(key, write)
     }

@@ -47,11 +47,3 @@ extension StringProtocol {
         return String(s)
     }
 }
-
-/// Constant-time equality of two byte strings of equal length (length itself is not secret).
-func constantTimeEquals(_ a: some Collection<UInt8>, _ b: some Collection<UInt8>) -> Bool {
-    guard a.count == b.count else { return false }
-    var difference: UInt8 = 0
-    for (x, y) in zip(a, b) { difference |= x ^ y }
-    return difference == 0
-}

@@ -1,6 +1,7 @@
 import Crypto
 import Edge
 import EdgeKV
+import EdgeSupport
 
 /// Session data in the cookie, signed with HMAC-SHA256: readable by the client, not changeable.
 ///
@@ -123,7 +124,7 @@ public struct SignedCookieStore: SessionStore {
             for authenticator in authenticators {
                 var mac = authenticator
                 mac.update(data: UnsafeRawBufferPointer(bytes))
-                if mac.finalize().withUnsafeBytes({ constantTimeEquals(signature, $0) }) {
+                if mac.finalize().withUnsafeBytes({ constantTimeEqual(signature, $0) }) {
                     return HattipFormat.payload(signed, nowMilliseconds: nowMilliseconds)
                 }
             }
