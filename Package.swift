@@ -163,7 +163,8 @@ let package = Package(
         .testTarget(
             name: "EdgeKVAPITests",
             dependencies: [
-                "EdgeKVAPI", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport", "EdgeSpawn", "EdgeSupport",
+                "EdgeKVAPI", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport", "EdgeSpawn",
+                "EdgeSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
             ]),
