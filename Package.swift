@@ -85,7 +85,7 @@ let package = Package(
             name: "EdgeSession",
             dependencies: ["Edge", "EdgeKV", "EdgeSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
-        .target(name: "EdgeSessionRedis", dependencies: ["Edge", "EdgeKV", "EdgeSession", "CHiredis"]),
+        .target(name: "EdgeSessionRedis", dependencies: ["Edge", "EdgeKV", "EdgeSession", "EdgeSupport", "CHiredis"]),
         .target(name: "EdgeKVCloudflare", dependencies: ["EdgeKV", "EdgeSupport", "CCurl"]),
         .target(name: "EdgeKVConsistency", dependencies: ["EdgeKV"]),
         .target(

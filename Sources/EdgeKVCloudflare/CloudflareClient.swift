@@ -32,44 +32,14 @@ public final class CloudflareClient: Sendable {
 
     /// One path segment, percent-encoded (a key with `/` stays one segment): every byte of its UTF-8 but ASCII
     /// letters, digits and `-._~!$&'()*+,;=:@` becomes `%XX`.
-    static func segment(_ s: String) -> String { percentEncoded(s, keeping: segmentBytes) }
+    static func segment(_ s: String) -> String { PercentCoding.encode(s, keeping: .pathSegment) }
 
     static func query(_ items: [(String, String?)]) -> String {
         var out = ""
         for case let (name, value?) in items {
-            out += (out.isEmpty ? "?" : "&") + name + "=" + percentEncoded(value, keeping: queryBytes)
+            out += (out.isEmpty ? "?" : "&") + name + "=" + PercentCoding.encode(value, keeping: .unreserved)
         }
         return out
-    }
-
-    /// The ASCII bytes a path segment keeps as they are.
-    static let segmentBytes = asciiTable("-._~!$&'()*+,;=:@")
-    /// The ASCII bytes a query value keeps as they are.
-    static let queryBytes = asciiTable("-._~")
-
-    static func asciiTable(_ punctuation: String) -> [Bool] {
-        (0..<128).map { byte in
-            let c = UInt8(byte)
-            return (c >= 0x30 && c <= 0x39) || (c >= 0x41 && c <= 0x5A) || (c >= 0x61 && c <= 0x7A)
-                || punctuation.utf8.contains(c)
-        }
-    }
-
-    /// Percent-encodes every UTF-8 byte that `keep` does not list, with upper-case hex digits (no Foundation
-    /// `CharacterSet`: this runs for every request).
-    static func percentEncoded(_ s: String, keeping keep: [Bool]) -> String {
-        if s.utf8.allSatisfy({ $0 < 128 && keep[Int($0)] }) { return s }
-        let hex = Array("0123456789ABCDEF".utf8)
-        var out: [UInt8] = []
-        out.reserveCapacity(s.utf8.count * 3)
-        for byte in s.utf8 {
-            if byte < 128 && keep[Int(byte)] {
-                out.append(byte)
-            } else {
-                out += [0x25, hex[Int(byte >> 4)], hex[Int(byte & 0x0F)]]
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
     }
 
     func url(_ path: String, _ query: [(String, String?)] = []) -> String {

@@ -1,4 +1,5 @@
 import EdgeSession
+import EdgeSupport
 
 /// Where and how to reach a Redis server.
 ///
@@ -72,8 +73,8 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
                 throw fail("the user info has no password; write redis://:password@host or redis://user:password@host")
             }
             let user = userinfo[..<colon]
-            guard let decodedUser = Self.percentDecode(user),
-                let decodedPassword = Self.percentDecode(userinfo[userinfo.index(after: colon)...])
+            guard let decodedUser = PercentCoding.decode(user),
+                let decodedPassword = PercentCoding.decode(userinfo[userinfo.index(after: colon)...])
             else { throw fail("the user info has a bad percent escape") }
             username = user.isEmpty ? nil : decodedUser
             password = decodedPassword.isEmpty ? nil : decodedPassword
@@ -123,29 +124,4 @@ public struct RedisConfiguration: Sendable, Hashable, CustomStringConvertible {
 
     /// Where the server is, for error messages (no credentials).
     var address: String { host.contains(":") ? "[\(host)]:\(port)" : "\(host):\(port)" }
-
-    private static func percentDecode(_ text: Substring) -> String? {
-        var bytes: [UInt8] = []
-        var it = Array(text.utf8)[...]
-        while let c = it.popFirst() {
-            guard c == UInt8(ascii: "%") else {
-                bytes.append(c)
-                continue
-            }
-            guard let h = it.popFirst(), let l = it.popFirst(), let hv = hexValue(h), let lv = hexValue(l) else {
-                return nil
-            }
-            bytes.append(hv << 4 | lv)
-        }
-        return String(validating: bytes, as: UTF8.self)
-    }
-
-    private static func hexValue(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
-    }
 }

@@ -1,3 +1,5 @@
+import EdgeSupport
+
 /// Parses `Cookie` request headers the way the `cookie` npm package (v1) does, which hattip uses.
 public enum CookieParser {
     /// Name/value pairs of one `Cookie` header, in order. Pairs without `=` are skipped, names and values are
@@ -82,41 +84,7 @@ public enum CookieParser {
     /// `decodeURIComponent` when the value has `%`; the raw value when decoding fails.
     static func decode(_ value: Slice<UnsafeBufferPointer<UInt8>>) -> String {
         guard value.contains(UInt8(ascii: "%")) else { return String(decoding: value, as: UTF8.self) }
-        return percentDecode(value) ?? String(decoding: value, as: UTF8.self)
-    }
-
-    /// Strict percent-decoding of UTF-8 bytes, like `decodeURIComponent`: nil for a bad escape or invalid UTF-8.
-    static func percentDecode(_ value: Slice<UnsafeBufferPointer<UInt8>>) -> String? {
-        // Decoded into scratch space on the stack, then validated as UTF-8 once.
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: value.count) { out -> String? in
-            var n = 0
-            var i = value.startIndex
-            while i < value.endIndex {
-                let c = value[i]
-                guard c == UInt8(ascii: "%") else {
-                    out[n] = c
-                    n += 1
-                    i += 1
-                    continue
-                }
-                guard i + 2 < value.endIndex, let h = hex(value[i + 1]), let l = hex(value[i + 2]) else { return nil }
-                out[n] = h << 4 | l
-                n += 1
-                i += 3
-            }
-            let decoded = UnsafeBufferPointer(rebasing: out[..<n])
-            // ASCII needs no validation (the usual case: JSON and base64 in session cookies).
-            if decoded.allSatisfy({ $0 < 0x80 }) { return String(decoding: decoded, as: UTF8.self) }
-            return String(validating: decoded, as: UTF8.self)
-        }
-    }
-
-    static func hex(_ c: UInt8) -> UInt8? {
-        switch c {
-        case UInt8(ascii: "0")...UInt8(ascii: "9"): c - UInt8(ascii: "0")
-        case UInt8(ascii: "a")...UInt8(ascii: "f"): c - UInt8(ascii: "a") + 10
-        case UInt8(ascii: "A")...UInt8(ascii: "F"): c - UInt8(ascii: "A") + 10
-        default: nil
-        }
+        return PercentCoding.decode(UnsafeRawBufferPointer(UnsafeBufferPointer(rebasing: value)))
+            ?? String(decoding: value, as: UTF8.self)
     }
 }

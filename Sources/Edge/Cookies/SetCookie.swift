@@ -134,38 +134,7 @@ public struct SetCookie: Sendable, Hashable, CustomStringConvertible {
 
     /// JavaScript's `encodeURIComponent`: everything but `A-Z a-z 0-9 - _ . ! ~ * ' ( )` percent-encoded as UTF-8.
     public static func encodeURIComponent(_ s: String) -> String {
-        // Byte by byte into a string of the exact size: this runs for every session cookie written.
-        var escapes = 0
-        for c in s.utf8 where !isURIComponentUnreserved(c) { escapes += 1 }
-        guard escapes > 0 else { return s }
-        func hex(_ n: UInt8) -> UInt8 { n < 10 ? UInt8(ascii: "0") + n : UInt8(ascii: "A") + n - 10 }
-        return String(unsafeUninitializedCapacity: s.utf8.count + 2 * escapes) { out in
-            var i = 0
-            for c in s.utf8 {
-                if isURIComponentUnreserved(c) {
-                    out[i] = c
-                    i += 1
-                } else {
-                    out[i] = UInt8(ascii: "%")
-                    out[i + 1] = hex(c >> 4)
-                    out[i + 2] = hex(c & 0x0F)
-                    i += 3
-                }
-            }
-            return i
-        }
-    }
-
-    /// `A-Z a-z 0-9 - _ . ! ~ * ' ( )`: what `encodeURIComponent` leaves as it is.
-    static func isURIComponentUnreserved(_ c: UInt8) -> Bool {
-        switch c {
-        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
-            UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "-"), UInt8(ascii: "_"), UInt8(ascii: "."),
-            UInt8(ascii: "!"), UInt8(ascii: "~"), UInt8(ascii: "*"), UInt8(ascii: "'"), UInt8(ascii: "("),
-            UInt8(ascii: ")"):
-            true
-        default: false
-        }
+        PercentCoding.encode(s, keeping: .uriComponent)
     }
 }
 

@@ -3,7 +3,7 @@
 package enum HattipFormat {
     /// `E`: milliseconds since the epoch as minimal little-endian bytes (at most 8), base64url without padding.
     /// 1735689900000 → `4A8uH5QB`.
-    static func encodeExpiry(_ milliseconds: Int64) -> String {
+    package static func encodeExpiry(_ milliseconds: Int64) -> String {
         precondition(milliseconds >= 0, "an expiry before 1970 cannot be encoded")
         let n = UInt64(milliseconds)
         // Up to 8 bytes on the stack, never an array.

@@ -5,6 +5,7 @@ import EdgeKV
 import EdgeKVSQLite
 import EdgeSession
 import EdgeSessionRedis
+import EdgeSupport
 import Foundation
 import HTTPTypes
 import Synchronization
@@ -459,15 +460,7 @@ enum SessionBenchFormat {
     static let request = Request("/")
 
     /// `E`: milliseconds since the epoch as minimal little-endian bytes, base64url.
-    static func expiry(_ milliseconds: Int64) -> String {
-        var n = UInt64(milliseconds)
-        var bytes: [UInt8] = []
-        while n != 0 {
-            bytes.append(UInt8(truncatingIfNeeded: n))
-            n >>= 8
-        }
-        return Base64URL.encode(bytes)
-    }
+    static func expiry(_ milliseconds: Int64) -> String { HattipFormat.encodeExpiry(milliseconds) }
 
     /// `E` for a session saved now with a lifetime of one hour.
     static func expiryInOneHour() -> String { expiry(nowMilliseconds() + 3_600_000) }
@@ -564,54 +557,17 @@ final class UnsignedFloor: SessionBenchFloor {
     var cookie: [UInt8] = []
     var description: String { "JSON decode+encode, percent-decoding+encoding of P" }
 
-    static let hex = Array("0123456789ABCDEF".utf8)
-    static let unreserved: [Bool] = {
-        var table = [Bool](repeating: false, count: 256)
-        for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_.!~*'()".utf8 {
-            table[Int(c)] = true
-        }
-        return table
-    }()
-
     init() { cookie = Self.encode(try! json.initial()) }
 
     static func encode(_ bytes: [UInt8]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count * 3)
-        for c in bytes {
-            if unreserved[Int(c)] {
-                out.append(c)
-            } else {
-                out.append(UInt8(ascii: "%"))
-                out.append(hex[Int(c >> 4)])
-                out.append(hex[Int(c & 15)])
-            }
-        }
-        return out
+        Array(PercentCoding.encode(String(decoding: bytes, as: UTF8.self), keeping: .uriComponent).utf8)
     }
 
     static func decode(_ bytes: [UInt8]) throws -> [UInt8] {
-        func value(_ c: UInt8) throws -> UInt8 {
-            switch c {
-            case UInt8(ascii: "0")...UInt8(ascii: "9"): return c - UInt8(ascii: "0")
-            case UInt8(ascii: "A")...UInt8(ascii: "F"): return c - UInt8(ascii: "A") + 10
-            case UInt8(ascii: "a")...UInt8(ascii: "f"): return c - UInt8(ascii: "a") + 10
-            default: throw CLIError("floor: bad percent escape")
-            }
+        guard let text = bytes.withUnsafeBytes({ PercentCoding.decode($0) }) else {
+            throw CLIError("floor: bad percent escape")
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(bytes.count)
-        var i = 0
-        while i < bytes.count {
-            if bytes[i] == UInt8(ascii: "%"), i + 2 < bytes.count {
-                out.append(try value(bytes[i + 1]) << 4 | value(bytes[i + 2]))
-                i += 3
-            } else {
-                out.append(bytes[i])
-                i += 1
-            }
-        }
-        return out
+        return Array(text.utf8)
     }
 
     func step() throws {
