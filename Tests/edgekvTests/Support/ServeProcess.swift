@@ -10,15 +10,16 @@ final class ServeProcess: Sendable {
     let banner: String
 
     /// Starts `edgekv serve --port 0 ARGUMENTS` in `box.work` and waits until it listens.
-    init(_ box: Sandbox, _ arguments: [String], timeout: Duration = .seconds(300)) async throws {
+    /// - Parameter environment: `NAME=VALUE` variables set for edgekv (through `env`, which becomes edgekv).
+    init(
+        _ box: Sandbox, _ arguments: [String], environment: [String] = [], timeout: Duration = .seconds(300)
+    ) async throws {
         // `sh` only changes into the working directory and then becomes edgekv (exec): signals reach edgekv itself.
         child = try ChildProcess(
             "/bin/sh",
-            [
-                "-c", #"cd "$1" && shift && exec "$@""#, "sh", box.work, try ChildProcess.builtProduct("edgekv"),
-                "serve",
-                "--port", "0",
-            ] + arguments, timeout: timeout)
+            ["-c", #"cd "$1" && shift && exec "$@""#, "sh", box.work]
+                + (environment.isEmpty ? [] : ["/usr/bin/env"] + environment)
+                + [try ChildProcess.builtProduct("edgekv"), "serve", "--port", "0"] + arguments, timeout: timeout)
         var found: (String, Int)?
         var seen = 0
         while found == nil {
