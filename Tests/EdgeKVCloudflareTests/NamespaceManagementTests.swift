@@ -2,6 +2,7 @@ import Edge
 import EdgeKV
 import EdgeKVAPI
 import EdgeKVCloudflare
+import EdgeKVSQLite
 import Foundation
 import HTTPTypes
 import Synchronization
@@ -81,7 +82,7 @@ import Testing
 
     @Test(arguments: ["", String(repeating: "t", count: 513), "nul\u{0}title"])
     func anInvalidTitleIsRefusedBeforeAnyRequest(_ title: String) async throws {
-        try await FaultServer.with(Script.none) { server in
+        try await FaultServer.with(Script.none) { (server: FaultServer) async throws in
             let client = server.client()
             let create = await Self.namespaceError { _ = try await client.createNamespace(title: title) }
             #expect(create?.code == 10019, "\(String(describing: create))")

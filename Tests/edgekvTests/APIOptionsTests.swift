@@ -26,16 +26,12 @@ struct APIOptionsTests {
         try response.json()["errors"]?.arrayValue?.first?["code"]?.numberValue
     }
 
-    /// Everything the child printed, and its command line, hold none of `secrets`.
+    /// Everything the child printed, and its command line (read while it ran), hold none of `secrets`.
     static func expectNoSecret(
-        _ child: ChildProcess, _ secrets: [String], sourceLocation: SourceLocation = #_sourceLocation
-    ) throws {
-        let commandLine = try Data(contentsOf: URL(fileURLWithPath: "/proc/\(child.pid)/cmdline"))
-        let printed = [
-            child.stdoutLines.joined(separator: "\n"), child.stderr,
-            String(decoding: commandLine.map { $0 == 0 ? UInt8(ascii: " ") : $0 }, as: UTF8.self),
-        ]
-        for text in printed {
+        _ child: ChildProcess, commandLine: String, _ secrets: [String],
+        sourceLocation: SourceLocation = #_sourceLocation
+    ) {
+        for text in [child.stdoutLines.joined(separator: "\n"), child.stderr, commandLine] {
             for secret in secrets {
                 #expect(!text.contains(secret), "a secret shows: \(text)", sourceLocation: sourceLocation)
             }
@@ -48,6 +44,7 @@ struct APIOptionsTests {
         let (child, port) = try await startAPIProcess(box, environment: ["EDGEKV_API_TOKEN=\(Self.token)"])
         defer { if child.isRunning { child.signal(SIGKILL) } }
         #expect(child.stdoutLines.contains("  auth:       required (token not shown)"), "\(child.stdoutLines)")
+        let commandLine = try APICommandTests.commandLine(child)
         let client = HTTPTestClient(port: port)
         let none = try await client.request("GET", Self.namespaces())
         let write = try await client.request(
@@ -60,13 +57,15 @@ struct APIOptionsTests {
         let lowercase = try await client.request(
             "GET", Self.namespaces(), headers: [("Authorization", "bearer \(Self.token)")])
         try await Self.stop(child)
-        #expect(none.status == 401 && (try Self.code(none)) == 10001, "\(none.text)")
+        #expect(none.status == 401, "\(none.text)")
+        #expect(try Self.code(none) == 10001, "\(none.text)")
         #expect(write.status == 401, "\(write.text)")
-        #expect(wrong.status == 403 && (try Self.code(wrong)) == 10000, "\(wrong.text)")
+        #expect(wrong.status == 403, "\(wrong.text)")
+        #expect(try Self.code(wrong) == 10000, "\(wrong.text)")
         #expect(right.status == 200, "\(right.text)")
         #expect(lowercase.status == 200, "\(lowercase.text)")
         #expect(try await box.namespaceIDs() == [], "the refused create created nothing")
-        try Self.expectNoSecret(child, [Self.token])
+        Self.expectNoSecret(child, commandLine: commandLine, [Self.token])
     }
 
     @Test("--token wins over EDGEKV_API_TOKEN; an empty EDGEKV_API_TOKEN leaves the API open, as documented")
@@ -122,6 +121,7 @@ struct APIOptionsTests {
             box, environment: ["EDGEKV_API_TOKEN=\(Self.token)", "EDGEKV_API_AUTH_KEY=\(Self.key)"],
             ["--auth-email", Self.email])
         defer { if child.isRunning { child.signal(SIGKILL) } }
+        let commandLine = try APICommandTests.commandLine(child)
         let client = HTTPTestClient(port: port)
         let bearer = try await client.request(
             "GET", Self.namespaces(), headers: [("Authorization", "Bearer \(Self.token)")])
@@ -132,7 +132,7 @@ struct APIOptionsTests {
         #expect(bearer.status == 200, "\(bearer.text)")
         #expect(pair.status == 200, "\(pair.text)")
         #expect(none.status == 401, "\(none.text)")
-        try Self.expectNoSecret(child, [Self.token, Self.key])
+        Self.expectNoSecret(child, commandLine: commandLine, [Self.token, Self.key])
     }
 
     @Test("--account-id: that account is served; any other gets Cloudflare's 403 and changes nothing")
@@ -181,11 +181,35 @@ struct APIOptionsTests {
             #expect(try Self.listening(child.pid) == ["\(banner):\(port)"])
             let answer = try await HTTPTestClient(host: host, port: port).request("GET", Self.namespaces())
             #expect(answer.status == 200, "\(answer.text)")
+            // The variable the banner prints is one the CLI can use as printed.
+            let printed = try #require(
+                child.stdoutLines.first { $0.hasPrefix("  wrangler:   CLOUDFLARE_API_BASE_URL=") }?
+                    .dropFirst("  wrangler:   CLOUDFLARE_API_BASE_URL=".count))
+            let list = try await Sandbox().run(
+                ["kv", "namespace", "list", "--remote"],
+                environment: [
+                    "CLOUDFLARE_API_BASE_URL": String(printed), "CLOUDFLARE_ACCOUNT_ID": "acc",
+                    "CLOUDFLARE_API_TOKEN": "any",
+                ])
+            #expect(list.status == 0 && list.stdoutText == "[]\n", "\(list)")
             await #expect(throws: HTTPTestClientError.self, "nothing listens on \(other)") {
                 try await HTTPTestClient(host: other, port: port).request("GET", Self.namespaces())
             }
             try await Self.stop(child)
         }
+    }
+
+    @Test("serve --host ::1 prints a URL a client can use: the IPv6 address in brackets")
+    func serveIPv6Banner() async throws {
+        let box = try Sandbox()
+        let server = try await ServeProcess(box, ["--host", "::1", "--persist-to", box.state])
+        defer { if server.child.isRunning { server.child.signal(SIGKILL) } }
+        #expect(server.banner.hasPrefix("EdgeKV demo listening on http://[::1]:\(server.port) ("), "\(server.banner)")
+        #expect(try Self.listening(server.child.pid) == ["[::1]:\(server.port)"])
+        let response = try await HTTPTestClient(host: "::1", port: server.port).request("GET", "/")
+        #expect(response.status == 200, "\(response.text)")
+        let (termination, _) = try await server.stop()
+        #expect(termination == .exited(0), "\(server.child.stderr)")
     }
 
     @Test("--host localhost: the banner names it, and the API answers there")

@@ -25,9 +25,13 @@ final class ServeProcess: Sendable {
         while found == nil {
             let lines = try await child.waitForLines(atLeast: seen + 1)
             seen = lines.count
-            for line in lines where line.hasPrefix("EdgeKV demo listening on http://127.0.0.1:") {
-                let digits = line.dropFirst("EdgeKV demo listening on http://127.0.0.1:".count).prefix { $0.isNumber }
-                if let port = Int(digits) { found = (line, port) }
+            // `http://HOST:PORT (…)`, HOST as `--host` gave it (an IPv6 address in brackets).
+            for line in lines where line.hasPrefix("EdgeKV demo listening on http://") {
+                let authority = line.dropFirst("EdgeKV demo listening on http://".count).prefix { $0 != " " }
+                if let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...])
+                {
+                    found = (line, port)
+                }
             }
         }
         banner = found!.0
