@@ -228,7 +228,7 @@ struct RemoteCommandTests {
         #expect(api.requests("/\(ns)/bulk/get").count == 2, "\(api.child.stderr)")
 
         let delete = try await Self.ok(
-            client, env, "bulk", "delete", try client.file("delete.json", #"["a", "c", "never-there"]"#),
+            client, env, "bulk", "delete", try client.file("delete.json", #"["never-there", "a", "c"]"#),
             "--namespace-id", ns)
         #expect(
             delete.stderr.contains("Deleted 3 keys (Workers KV does not say how many of them existed)"), "\(delete)")
