@@ -82,7 +82,7 @@ struct APICommand: AsyncParsableCommand {
         let accountID = accountID
         let auth = token != nil || authKey != nil
         try await server.runNamingPort { port in
-            let base = "http://\(host):\(port)/client/v4"
+            let base = "http://\(urlHost(host)):\(port)/client/v4"
             print("EdgeKV KV API listening on \(base)")
             print("  wrangler:   CLOUDFLARE_API_BASE_URL=\(base)")
             print("  Python SDK: CLOUDFLARE_BASE_URL=\(base)")

@@ -155,7 +155,7 @@ struct ServeCommand: AsyncParsableCommand {
         let recording = record
         do {
             try await server.runNamingPort { port in
-                print("EdgeKV demo listening on http://\(host):\(port) (\(summary))")
+                print("EdgeKV demo listening on http://\(urlHost(host)):\(port) (\(summary))")
                 if let recording { print("Recording requests to \(recording)") }
                 fflush(nil)
             }

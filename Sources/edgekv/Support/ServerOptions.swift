@@ -37,6 +37,11 @@ struct ServerOptions: ParsableArguments {
     }
 }
 
+/// `host` as a URL's host: an IPv6 address in brackets (`http://[::1]:8788`), anything else as given.
+func urlHost(_ host: String) -> String {
+    host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+}
+
 extension EdgeServer {
     /// ``run(onRunning:)``, with a port another process holds reported in the CLI's words.
     func runNamingPort(onRunning: @escaping @Sendable (Int) async -> Void) async throws {

@@ -133,10 +133,15 @@ struct FaultServer: Sendable {
     }
 
     /// Starts a server following `script`, runs `body`, and stops the server, even when `body` throws.
-    static func with<T>(_ script: @escaping FaultScript, _ body: (FaultServer) async throws -> T) async throws -> T {
+    /// - Parameter configuration: who the app lets in (by default: bearer ``faultToken``).
+    static func with<T>(
+        _ script: @escaping FaultScript,
+        api configuration: KVAPI.Configuration = KVAPI.Configuration(token: faultToken),
+        _ body: (FaultServer) async throws -> T
+    ) async throws -> T {
         let store = try await SQLiteKVStore(inMemoryWithClock: SystemClock())
         let info = try await store.createNamespace(title: "faults")
-        let api = KVAPI(namespaces: store, configuration: KVAPI.Configuration(token: faultToken))
+        let api = KVAPI(namespaces: store, configuration: configuration)
         let log = RequestLog()
         let appHandler = api.handler
         let handler: Handler = { request, context in

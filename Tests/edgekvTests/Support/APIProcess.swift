@@ -10,13 +10,17 @@ func startAPIProcess(
         environment + [try ChildProcess.builtProduct("edgekv"), "api", "--port", "0", "--persist-to", box.state]
             + arguments,
         timeout: timeout)
-    let prefix = "EdgeKV KV API listening on http://127.0.0.1:"
+    // `http://HOST:PORT/client/v4`, HOST as `--host` gave it (an IPv6 address in brackets).
+    let prefix = "EdgeKV KV API listening on http://"
     var seen = 0
     while true {
         let lines = try await child.waitForLines(atLeast: seen + 1)
         seen = lines.count
         for line in lines where line.hasPrefix(prefix) {
-            if let port = Int(line.dropFirst(prefix.count).prefix { $0.isNumber }) { return (child, port) }
+            let authority = line.dropFirst(prefix.count).prefix { $0 != "/" }
+            if let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...]) {
+                return (child, port)
+            }
         }
     }
 }

@@ -112,8 +112,10 @@ final class Sandbox: Sendable {
     /// - Parameters:
     ///   - stdin: the child's stdin (a regular file, so never a terminal); nil → /dev/null.
     ///   - pipe: give `stdin` through a pipe instead of a file.
+    ///   - environment: variables set for the child on top of the runner's (see ``EdgeKVProcess/run``).
     func run(
-        _ arguments: [String], stdin: [UInt8]? = nil, pipe: Bool = false, timeout: Duration = .seconds(30)
+        _ arguments: [String], stdin: [UInt8]? = nil, pipe: Bool = false, timeout: Duration = .seconds(30),
+        environment: [String: String] = [:]
     )
         async throws -> CLIResult
     {
@@ -125,7 +127,7 @@ final class Sandbox: Sendable {
             }
         return try await EdgeKVProcess.run(
             executable: try ChildProcess.builtProduct("edgekv"), arguments: arguments, directory: work, stdin: input,
-            timeout: timeout)
+            timeout: timeout, environment: environment)
     }
 }
 
@@ -140,8 +142,11 @@ enum EdgeKVProcess {
         case pipe([UInt8])
     }
 
+    /// Runs `executable` in `directory` with the runner's environment minus every `CLOUDFLARE_*` variable, plus
+    /// `environment` (which wins, and is the only way a `CLOUDFLARE_*` variable reaches the child).
     static func run(
-        executable: String, arguments: [String], directory: String, stdin: Input, timeout: Duration
+        executable: String, arguments: [String], directory: String, stdin: Input, timeout: Duration,
+        environment extra: [String: String] = [:]
     ) async throws -> CLIResult {
         let input: SpawnedProcess.Input =
             switch stdin {
@@ -149,8 +154,10 @@ enum EdgeKVProcess {
             case .file(let path): .file(path)
             case .pipe(let bytes): .bytes(bytes)
             }
-        // Local state only: nothing from the test runner's environment may point the child at a remote account.
+        // Local state only: nothing from the test runner's environment may point the child at a remote account. A
+        // test that means to reach one (an `edgekv api` of its own) names the variables itself.
         let environment = ProcessInfo.processInfo.environment.filter { !$0.key.hasPrefix("CLOUDFLARE_") }
+            .merging(extra) { _, given in given }
         let process = try SpawnedProcess(
             executable: executable, arguments: arguments, environment: environment, directory: directory, stdin: input)
         let deadline = ContinuousClock.now + timeout

@@ -10,23 +10,28 @@ final class ServeProcess: Sendable {
     let banner: String
 
     /// Starts `edgekv serve --port 0 ARGUMENTS` in `box.work` and waits until it listens.
-    init(_ box: Sandbox, _ arguments: [String], timeout: Duration = .seconds(300)) async throws {
+    /// - Parameter environment: `NAME=VALUE` variables set for edgekv (through `env`, which becomes edgekv).
+    init(
+        _ box: Sandbox, _ arguments: [String], environment: [String] = [], timeout: Duration = .seconds(300)
+    ) async throws {
         // `sh` only changes into the working directory and then becomes edgekv (exec): signals reach edgekv itself.
         child = try ChildProcess(
             "/bin/sh",
-            [
-                "-c", #"cd "$1" && shift && exec "$@""#, "sh", box.work, try ChildProcess.builtProduct("edgekv"),
-                "serve",
-                "--port", "0",
-            ] + arguments, timeout: timeout)
+            ["-c", #"cd "$1" && shift && exec "$@""#, "sh", box.work]
+                + (environment.isEmpty ? [] : ["/usr/bin/env"] + environment)
+                + [try ChildProcess.builtProduct("edgekv"), "serve", "--port", "0"] + arguments, timeout: timeout)
         var found: (String, Int)?
         var seen = 0
         while found == nil {
             let lines = try await child.waitForLines(atLeast: seen + 1)
             seen = lines.count
-            for line in lines where line.hasPrefix("EdgeKV demo listening on http://127.0.0.1:") {
-                let digits = line.dropFirst("EdgeKV demo listening on http://127.0.0.1:".count).prefix { $0.isNumber }
-                if let port = Int(digits) { found = (line, port) }
+            // `http://HOST:PORT (…)`, HOST as `--host` gave it (an IPv6 address in brackets).
+            for line in lines where line.hasPrefix("EdgeKV demo listening on http://") {
+                let authority = line.dropFirst("EdgeKV demo listening on http://".count).prefix { $0 != " " }
+                if let colon = authority.lastIndex(of: ":"), let port = Int(authority[authority.index(after: colon)...])
+                {
+                    found = (line, port)
+                }
             }
         }
         banner = found!.0
