@@ -141,7 +141,8 @@ let package = Package(
                 "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", .product(name: "HTTPTypes", package: "swift-http-types"),
             ]
         ),
-        .testTarget(name: "edgekvTests", dependencies: ["EdgeKVTestSupport", "EdgeKV", "EdgeSpawn", "edgekv"]),
+        .testTarget(
+            name: "edgekvTests", dependencies: ["EdgeKVTestSupport", "EdgeKV", "EdgeKVSQLite", "EdgeSpawn", "edgekv"]),
         .testTarget(
             name: "EdgeKVAPITests",
             dependencies: ["EdgeKVAPI", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport", "EdgeSpawn"]),
@@ -153,7 +154,8 @@ let package = Package(
             ]
         ),
         .testTarget(
-            name: "EdgeSessionTests", dependencies: ["EdgeSession", "EdgeKVSQLite", "EdgeKVTestSupport", "Edge"]),
+            name: "EdgeSessionTests",
+            dependencies: ["EdgeSession", "EdgeKVSQLite", "EdgeKVConsistency", "EdgeKVTestSupport", "Edge"]),
         .testTarget(
             name: "EdgeReplayTests",
             dependencies: [
