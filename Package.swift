@@ -159,7 +159,8 @@ let package = Package(
             ]
         ),
         // edgekv is not imported: the tests run the built binary as a child process.
-        .testTarget(name: "edgekvTests", dependencies: ["EdgeKVTestSupport", "EdgeKV", "EdgeSpawn", "edgekv"]),
+        .testTarget(
+            name: "edgekvTests", dependencies: ["EdgeKVTestSupport", "EdgeKV", "EdgeKVSQLite", "EdgeSpawn", "edgekv"]),
         .testTarget(
             name: "EdgeKVAPITests",
             dependencies: [
@@ -180,8 +181,8 @@ let package = Package(
         .testTarget(
             name: "EdgeSessionTests",
             dependencies: [
-                "EdgeSession", "EdgeSessionRedis", "EdgeKV", "EdgeKVSQLite", "Edge",
-                .product(name: "HTTPTypes", package: "swift-http-types"),
+                "EdgeSession", "EdgeSessionRedis", "EdgeKV", "EdgeKVSQLite", "EdgeKVConsistency", "EdgeKVTestSupport",
+                "Edge", .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
         .testTarget(
             name: "EdgeReplayTests",

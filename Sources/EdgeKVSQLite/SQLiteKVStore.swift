@@ -166,8 +166,10 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
 
     /// Opens the state file `edgekv.sqlite` inside `directory`, creating the directory when missing (unless
     /// `createIfMissing` is false: then a missing directory or file throws ``SQLiteKVStoreError/Code/missing``).
+    /// With `readOnly`, nothing is ever written (see ``Configuration/readOnly``) and nothing is created.
     public convenience init(
-        directory: String, clock: any KVClock = SystemClock(), mmapBytes: Int = 1 << 30, createIfMissing: Bool = true
+        directory: String, clock: any KVClock = SystemClock(), mmapBytes: Int = 1 << 30, createIfMissing: Bool = true,
+        readOnly: Bool = false
     ) async throws {
         var isDirectory: ObjCBool = false
         let path = (directory as NSString).appendingPathComponent(Self.stateFileName)
@@ -175,7 +177,7 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
             if !isDirectory.boolValue {
                 throw SQLiteKVStoreError("\(directory) is a file, not a directory for local state")
             }
-        } else if !createIfMissing {
+        } else if !createIfMissing || readOnly {
             throw SQLiteKVStoreError.missing(path)
         } else {
             do {
@@ -187,7 +189,8 @@ public final class SQLiteKVStore: KVNamespaceManager, @unchecked Sendable {
         }
         try await self.init(
             configuration: Configuration(
-                location: .file(path), clock: clock, mmapBytes: mmapBytes, createIfMissing: createIfMissing))
+                location: .file(path), clock: clock, mmapBytes: mmapBytes, createIfMissing: createIfMissing,
+                readOnly: readOnly))
     }
 
     /// Opens an empty in-memory store.

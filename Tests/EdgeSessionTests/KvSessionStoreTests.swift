@@ -1,23 +1,11 @@
 import Edge
 import EdgeKV
+import EdgeKVConsistency
 import EdgeKVSQLite
 import EdgeSession
 import Foundation
 import HTTPTypes
 import Testing
-
-/// A namespace that reads from a real one and refuses writes as KV does past its write rate.
-struct RateLimitedNamespace: KVNamespace {
-    let base: any KVNamespace
-    var clock: any KVClock { base.clock }
-
-    func readEntry(_ key: String) async throws -> KVEntry? { try await base.readEntry(key) }
-    func writeEntry(_ key: String, _ write: KVWrite) async throws {
-        throw KVError(.put, status: 429, "Too Many Requests")
-    }
-    func deleteEntry(_ key: String) async throws { try await base.deleteEntry(key) }
-    func listEntries(_ request: KVListRequest) async throws -> KVListResult { try await base.listEntries(request) }
-}
 
 @Suite("KvSessionStore")
 struct KvSessionStoreTests {
@@ -45,15 +33,19 @@ struct KvSessionStoreTests {
         #expect(try await long.namespace!.list().keys.first?.expiration == testEpoch + 7200)
     }
 
-    // A KV 429 reaches the app as a distinguishable error, so it can answer 429.
+    // A KV 429 reaches the app as a distinguishable error, so it can answer 429. The 429 is the consistency
+    // simulator's write limit (a second write to a key within a second) over a real SQLite namespace.
     @Test func aRateLimitedWriteSurfacesAsRateLimited() async throws {
-        let sqlite = try await SQLiteKVStore(inMemoryWithClock: ManualClock(seconds: testEpoch))
-        let namespace = RateLimitedNamespace(base: sqlite.namespace(id: "sessions"))
+        let clock = ManualClock(seconds: testEpoch)
+        let sqlite = try await SQLiteKVStore(inMemoryWithClock: clock)
+        let truth = sqlite.namespace(id: "sessions")
+        let simulator = ConsistencySimulator(
+            base: truth, configuration: ConsistencySimulator.Configuration(propagation: 0, cacheTtl: 0))
         let errors = ErrorLog()
         let runtime = EdgeRuntime(
-            env: try Env(kv: ["SESSIONS": namespace]),
+            env: try Env(kv: ["SESSIONS": simulator.namespace(at: "LHR")]),
             middleware: [try session(SessionOptions(store: KvSessionStore(), defaultData: AppData()))],
-            clock: ManualClock(seconds: testEpoch),
+            clock: clock,
             errorHandler: { error, request, context in
                 errors.append(error)
                 guard let error = error as? SessionError, error.isRateLimited else {
@@ -62,13 +54,29 @@ struct KvSessionStoreTests {
                 return (try? Response.json(["error": "too many requests"], status: .tooManyRequests)) ?? .empty()
             },
             handler: testApp)
-        let response = await runtime.handle(Request("/"))
+        let first = await runtime.handle(Request("/"))
+        #expect(first.status == .ok)
+        let id = try #require(first.setCookie()?.value)
+        #expect(errors.errors.isEmpty)
+
+        // The same session written again within the second.
+        clock.advance(milliseconds: 999)
+        let response = await runtime.handle(Request("/", headers: [.cookie: "session=\(id)"]))
         #expect(response.status == .tooManyRequests)
         #expect(response.setCookie() == nil)
         let error = try #require(errors.errors.first as? SessionError)
         #expect(error.code == .rateLimited)
         #expect(error.description.contains("KV PUT failed: 429 Too Many Requests"))
         #expect((error.underlying as? KVError)?.status == 429)
+        #expect(try await truth.get(id) == #"{"visits":1}"#, "the refused write changed the stored session")
+
+        // A second later the write is allowed again.
+        clock.advance(milliseconds: 1)
+        let later = await runtime.handle(Request("/", headers: [.cookie: "session=\(id)"]))
+        #expect(later.status == .ok)
+        #expect(try later.decode([String: Int].self) == ["visits": 2])
+        #expect(try await truth.get(id) == #"{"visits":2}"#)
+        #expect(errors.errors.count == 1)
     }
 
     @Test func theKeyPrefixIsApplied() async throws {

@@ -68,7 +68,7 @@ struct SyncCommand: AsyncParsableCommand {
         let destinationEndpoint = try endpoint(to)
         // The source first, and it must exist: a misspelt source read as an empty namespace would make --delete
         // empty the destination. Nothing is created or written before it is found.
-        let stores = LocalStores()
+        let stores = LocalStores(readOnly: dryRun)
         let configuration = KVSync.Configuration(prefix: prefix, dryRun: dryRun, delete: delete)
         var meter = SyncMeter(total: nil)
         let report: SyncReport
@@ -217,6 +217,11 @@ struct SyncCommand: AsyncParsableCommand {
 /// The local state folders a sync opens, each once (source and destination may share one file).
 final class LocalStores: Sendable {
     private let opened = Mutex<[String: SQLiteKVStore]>([:])
+    /// Open existing state read-only (--dry-run): reads tidy expired entries away as they go, which would change
+    /// the file.
+    private let readOnly: Bool
+
+    init(readOnly: Bool = false) { self.readOnly = readOnly }
 
     private static func key(_ directory: String) -> String {
         URL(fileURLWithPath: directory).standardizedFileURL.path
@@ -235,7 +240,8 @@ final class LocalStores: Sendable {
         if let store = opened.withLock({ $0[Self.key(directory)] }) { return store }
         let store: SQLiteKVStore
         do {
-            store = try await SQLiteKVStore(directory: directory, mmapBytes: 0, createIfMissing: false)
+            store = try await SQLiteKVStore(
+                directory: directory, mmapBytes: 0, createIfMissing: false, readOnly: readOnly)
         } catch let error as SQLiteKVStoreError where error.code == .missing {
             return try await SQLiteKVStore(inMemoryWithClock: SystemClock())
         }
