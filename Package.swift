@@ -47,7 +47,7 @@ let package = Package(
         .target(name: "EdgeKV", dependencies: ["EdgeSupport"]),
         .target(name: "CSpawn"),
         .target(name: "EdgeSpawn", dependencies: ["CSpawn"]),
-        .target(name: "EdgeKVSQLite", dependencies: ["EdgeKV", "CSQLite"]),
+        .target(name: "EdgeKVSQLite", dependencies: ["EdgeKV", "EdgeSupport", "CSQLite"]),
         .target(name: "EdgeConfig", dependencies: ["EdgeSupport", .product(name: "TOMLKit", package: "TOMLKit")]),
         .target(
             name: "Edge",
@@ -87,10 +87,10 @@ let package = Package(
         ),
         .target(name: "EdgeSessionRedis", dependencies: ["Edge", "EdgeKV", "EdgeSession", "EdgeSupport", "CHiredis"]),
         .target(name: "EdgeKVCloudflare", dependencies: ["EdgeKV", "EdgeSupport", "CCurl"]),
-        .target(name: "EdgeKVConsistency", dependencies: ["EdgeKV"]),
+        .target(name: "EdgeKVConsistency", dependencies: ["EdgeKV", "EdgeSupport"]),
         .target(
             name: "EdgeKVMiniflare",
-            dependencies: ["EdgeKV", "EdgeKVSQLite", .product(name: "Crypto", package: "swift-crypto")]
+            dependencies: ["EdgeKV", "EdgeKVSQLite", "EdgeSupport", .product(name: "Crypto", package: "swift-crypto")]
         ),
         .target(name: "EdgeSync", dependencies: ["EdgeKV", "EdgeKVCloudflare"]),
         .target(
@@ -126,6 +126,7 @@ let package = Package(
             path: "Tests/EdgeKVTestSupport"),
         .testTarget(name: "EdgeKVTests", dependencies: ["EdgeKV"]),
         .testTarget(name: "EdgeSpawnTests", dependencies: ["EdgeSpawn"]),
+        .testTarget(name: "EdgeSupportTests", dependencies: ["EdgeSupport"]),
         .testTarget(name: "EdgeKVMiniflareTests", dependencies: ["EdgeKV", "EdgeKVMiniflare", "EdgeKVTestSupport"]),
         .executableTarget(name: "KVWriter", dependencies: ["EdgeKV", "EdgeKVSQLite"], path: "Tests/KVWriter"),
         .testTarget(
@@ -160,7 +161,8 @@ let package = Package(
         ),
         // edgekv is not imported: the tests run the built binary as a child process.
         .testTarget(
-            name: "edgekvTests", dependencies: ["EdgeKVTestSupport", "EdgeKV", "EdgeKVSQLite", "EdgeSpawn", "edgekv"]),
+            name: "edgekvTests",
+            dependencies: ["EdgeKVTestSupport", "EdgeKV", "EdgeKVSQLite", "EdgeSpawn", "EdgeSupport", "edgekv"]),
         .testTarget(
             name: "EdgeKVAPITests",
             dependencies: [
@@ -182,6 +184,7 @@ let package = Package(
             name: "EdgeSessionTests",
             dependencies: [
                 "EdgeSession", "EdgeSessionRedis", "EdgeKV", "EdgeKVSQLite", "EdgeKVConsistency", "EdgeKVTestSupport",
+                "EdgeSupport",
                 "Edge", .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
         .testTarget(

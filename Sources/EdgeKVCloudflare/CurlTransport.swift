@@ -1,5 +1,6 @@
 import CCurl
 import EdgeKV
+import EdgeSupport
 import Foundation
 import Synchronization
 

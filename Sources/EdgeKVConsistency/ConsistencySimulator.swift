@@ -1,4 +1,5 @@
 import EdgeKV
+import EdgeSupport
 import Foundation
 import Synchronization
 

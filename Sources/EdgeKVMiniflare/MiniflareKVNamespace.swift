@@ -1,6 +1,7 @@
 import Crypto
 import EdgeKV
 import EdgeKVSQLite
+import EdgeSupport
 import Foundation
 
 /// A KV namespace in the local persistence of `wrangler dev` / Miniflare 3+, read and written in Miniflare's own

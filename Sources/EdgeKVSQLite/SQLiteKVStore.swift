@@ -1,4 +1,5 @@
 import EdgeKV
+import EdgeSupport
 import Foundation
 
 /// Why a state file could not be used. The message names the file and says what to do.

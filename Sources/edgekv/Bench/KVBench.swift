@@ -1,6 +1,7 @@
 import ArgumentParser
 import EdgeKV
 import EdgeKVSQLite
+import EdgeSupport
 import Foundation
 
 struct KVBench: AsyncParsableCommand {

@@ -1,3 +1,4 @@
+import EdgeSupport
 import Foundation
 
 /// SplitMix64: a small, fast generator whose sequence depends only on its seed, so a failing fuzz case can be

@@ -1,5 +1,6 @@
 import EdgeKV
 import EdgeKVTestSupport
+import EdgeSupport
 
 /// One request the crash oracle sends.
 struct FuzzRequest: Sendable, CustomStringConvertible {
