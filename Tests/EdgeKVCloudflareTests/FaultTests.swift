@@ -173,11 +173,11 @@ import Testing
             }
             let api = try #require(error as? CloudflareAPIError)
             let count = server.log.count
-            #expect(count < 10, "about 1 s of 150–200 ms waits, far from 50 attempts")
+            // No retry whose wait would end past the 1 s deadline: each wait is over 150 ms, so the 7th retry
+            // would wait past it. Counted, not timed: a loaded machine makes fewer attempts, never more.
+            #expect(count <= 7, "at most 1 s of 150–200 ms waits, far from 50 attempts")
             #expect(api.attempts == count && api.status == 503 && api.code == 10_503)
-            let first = try #require(server.log.all.first?.arrival)
-            let last = try #require(server.log.all.last?.arrival)
-            #expect(seconds(last - first) < 5, "no retry starts past the 1 s deadline (slack for a loaded machine)")
+            // A hang, not the deadline: the attempts take well under a second on an idle machine.
             #expect(seconds(elapsed) < 45)
             expectNoSecret(api)
         }
