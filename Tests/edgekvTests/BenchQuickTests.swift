@@ -41,7 +41,7 @@ struct BenchQuickTests {
     func kv() async throws {
         let box = try Sandbox()
         let help = try await box.run(["bench", "kv", "--help"]).stdoutText
-        #expect(help.contains("--quick"), help)
+        #expect(help.contains("--quick"), "\(help)")
 
         let report = try await Self.run(box, ["kv", "--json"]).json()
         #expect(report["benchmark"] == .string("kv") && report["quick"] == .bool(true), "\(report)")

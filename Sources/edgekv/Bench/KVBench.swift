@@ -23,7 +23,7 @@ struct KVBench: AsyncParsableCommand {
     @Option(
         name: .customLong("large-keys"), help: "Keys in the large namespace of the scaling test, at least 10000.")
     var largeKeys = 1_000_000
-    @Option(name: .customLong("work-dir"), help: "Where the benchmark's state files go (default: a temp dir).")
+    @Option(name: .customLong("work-dir"), help: "Where the benchmark's state files go, made afresh on each run (default: a temp dir).")
     var workDir: String?
     @Flag(help: quickHelp) var quick = false
 
@@ -171,7 +171,17 @@ struct KVBenchRunner {
 
     func log(_ s: String) { if verbose { Output.diagnostic(s) } }
 
+    static let stateFiles = ["emulator", "raw", "scale-small", "scale-large"]
+
     func run() async throws -> KVBenchReport {
+        // Fresh files on every run: a --work-dir used before holds the last run's keys (and the raw baseline's
+        // schema, which it creates unconditionally).
+        for name in Self.stateFiles {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let path = dir + "/\(name).sqlite\(suffix)"
+                if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+            }
+        }
         let store = try await SQLiteKVStore(path: dir + "/emulator.sqlite")
         let raw = try RawSQLite(path: dir + "/raw.sqlite")
         let kv = store.namespace(id: Self.namespace)
