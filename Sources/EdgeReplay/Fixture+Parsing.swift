@@ -190,7 +190,8 @@ struct Parser {
             guard let expect = so["expect"], expect != .null else {
                 throw fail(
                     path,
-                    "a request step needs an \"expect\" with at least one of: \(Self.expectationFields.joined(separator: ", "))"
+                    "a request step needs an \"expect\" with at least one of: "
+                        + Self.expectationFields.joined(separator: ", ")
                 )
             }
             return .request(request, try expectation(expect, "\(path).expect"))
@@ -275,7 +276,9 @@ struct Parser {
     }
 
     static let expectationFields = ["status", "headers", "json", "body", "bodyContains", "cookies"]
-    static let cookieExpectationFields = ["set", "cleared", "changed", "httpOnly", "secure", "sameSite", "path", "maxAge"]
+    static let cookieExpectationFields = [
+        "set", "cleared", "changed", "httpOnly", "secure", "sameSite", "path", "maxAge",
+    ]
 
     func expectation(_ value: JSONValue, _ path: String) throws -> Fixture.Expectation {
         let o = try object(value, path, allowed: Set(Self.expectationFields))
@@ -287,7 +290,8 @@ struct Parser {
                 let co = try object(spec, cp, allowed: Set(Self.cookieExpectationFields))
                 if co.values.allSatisfy({ $0 == .null }) {
                     throw fail(
-                        cp, "asserts nothing: give at least one of \(Self.cookieExpectationFields.joined(separator: ", "))")
+                        cp,
+                        "asserts nothing: give at least one of \(Self.cookieExpectationFields.joined(separator: ", "))")
                 }
                 cookies[name] = Fixture.CookieExpectation(
                     set: try bool(co["set"], "\(cp).set"), cleared: try bool(co["cleared"], "\(cp).cleared"),

@@ -27,6 +27,7 @@ import Testing
             #expect(value?.value == Array("v".utf8))
             #expect(server.log.count == 3)
             for gap in server.log.gaps { #expect(seconds(gap) >= 0.95, "each retry waits the second it was told") }
+            // The two 1 s waits, and below that a hang: the requests themselves take milliseconds.
             #expect(seconds(elapsed) >= 1.9 && seconds(elapsed) < 60)
         }
     }
@@ -64,6 +65,7 @@ import Testing
             #expect(server.log.count == 2)
             let gap = try #require(server.log.gaps.first)
             #expect(seconds(gap) >= 0.9, "waited until the date")
+            // A hang: the wait is at most 2 s.
             #expect(seconds(elapsed) < 25)
         }
     }
@@ -93,6 +95,7 @@ import Testing
             #expect(api.message == "Please wait and consider throttling your request speed")
             #expect(api.attempts == 1)
             #expect(server.log.count == 1, "a 120 s wait is past maxRetryAfter: the server's answer is returned")
+            // Well under the 120 s wait, which is never started; the one attempt takes milliseconds.
             #expect(seconds(elapsed) < 60)
             expectNoSecret(api)
         }
@@ -111,6 +114,7 @@ import Testing
                 api.description
                     == "Cloudflare API error 971 (HTTP 429) after 3 attempts: "
                     + "Please wait and consider throttling your request speed")
+            // The two 1 s waits, and below that a hang: the requests themselves take milliseconds.
             #expect(seconds(elapsed) >= 1.9 && seconds(elapsed) < 60)
             expectNoSecret(api)
         }
@@ -206,6 +210,7 @@ import Testing
             #expect(server.log.count == 1)
             #expect(api.status == status && api.code == code && api.message == message && api.attempts == 1)
             #expect(api.description == "Cloudflare API error \(code) (HTTP \(status)): \(message)")
+            // A hang: one refused attempt takes milliseconds, and the Retry-After it carries must not be waited out.
             #expect(seconds(elapsed) < 30)
             expectNoSecret(api)
         }

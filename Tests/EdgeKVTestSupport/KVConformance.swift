@@ -182,7 +182,8 @@ public enum KVConformance {
                 {
                     _ = try await t.kv.getWithMetadata(["obj", "plain"], type: try KVValidation.bulkType("invalid"))
                 }
-                let text = try await t.kv.getWithMetadata(["obj", "plain", "missing"], type: KVValidation.bulkType("text"))
+                let text = try await t.kv.getWithMetadata(
+                    ["obj", "plain", "missing"], type: KVValidation.bulkType("text"))
                 #expect(text["obj"] == .some(KVValueWithMetadata(value: "{\"x\": [1, 2]}", metadata: ["m": 1])))
                 #expect(text["plain"] == .some(KVValueWithMetadata(value: "not json", metadata: nil)))
                 #expect(text.count == 3 && text["missing"] == .some(nil))

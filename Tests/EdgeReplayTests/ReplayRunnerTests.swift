@@ -118,7 +118,8 @@ struct ReplayRunnerTests {
 
     @Test("a fixture naming an app the runner does not know fails with the apps it knows")
     func unknownApp() async throws {
-        let result = try await run(#"{"name": "x", "app": "nope", "steps": [{"request": {"path": "/"}, "expect": {"status": 200}}]}"#)
+        let result = try await run(
+            #"{"name": "x", "app": "nope", "steps": [{"request": {"path": "/"}, "expect": {"status": 200}}]}"#)
         #expect(result.outcome == .failed)
         #expect(result.failures == [#"could not run: app: unknown app "nope" (known: demo, notes)"#])
     }
@@ -239,13 +240,15 @@ struct ReplayRunnerTests {
         let dir = try TemporaryDirectory()
         try dir.write(
             "a-pass.json",
-            #"{"name": "pass", "app": "notes", "steps": [{"request": {"path": "/count"}, "expect": {"json": {"n": 1}}}]}"#)
+            #"{"name": "pass", "app": "notes", "steps": [{"request": {"path": "/count"}, "#
+                + #""expect": {"json": {"n": 1}}}]}"#)
         try dir.write(
             "b-fail.json",
             #"{"name": "fail", "app": "notes", "steps": [{"request": {"path": "/count"}, "expect": {"status": 418}}]}"#)
         let broken = try dir.write(
             "c-broken.json",
-            #"{"name": "broken", "steps": [{"request": {"path": "/"}, "expect": {"status": 200}}, {"advance": "soon"}]}"#)
+            #"{"name": "broken", "steps": [{"request": {"path": "/"}, "expect": {"status": 200}}, "#
+                + #"{"advance": "soon"}]}"#)
         var seen: [String] = []
         let summary = try await runner.run(paths: [dir.path]) { seen.append($0.name) }
         #expect(seen == ["pass", "fail", "c-broken.json"])

@@ -81,7 +81,8 @@ struct SessionOptionsTests {
         // The two values do encode differently unless keys are sorted: otherwise this test would prove nothing.
         let plain = JSONEncoder()
         #expect(
-            try plain.encode(OrderedCounts(counts: counts)) != plain.encode(OrderedCounts(counts: counts, descending: true)))
+            try plain.encode(OrderedCounts(counts: counts))
+                != plain.encode(OrderedCounts(counts: counts, descending: true)))
 
         let options = SessionOptions<OrderedCounts>(store: UnsafeMemoryStore(), defaultData: OrderedCounts())
         let runtime = EdgeRuntime(middleware: [try session(options)]) { request, context in

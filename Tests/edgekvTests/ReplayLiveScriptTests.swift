@@ -14,7 +14,8 @@ struct ReplayLiveScriptTests {
         try await EdgeKVProcess.run(
             executable: "/bin/bash",
             arguments: [
-                "-c", #"edgekv="$1"; cd "$2" || exit 2; source scripts/replay-live.sh; echo "live_status=$live_status""#,
+                "-c",
+                #"edgekv="$1"; cd "$2" || exit 2; source scripts/replay-live.sh; echo "live_status=$live_status""#,
                 "bash", executable, repository,
             ],
             directory: box.work, stdin: .none, timeout: .seconds(300))

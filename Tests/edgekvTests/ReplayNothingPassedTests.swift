@@ -7,8 +7,8 @@ import Testing
 struct ReplayNothingPassedTests {
     /// A fixture that is always skipped: its recorded body was cut, so the request cannot be sent as it was.
     static let truncated =
-        #"{"name": "cut", "steps": [{"request": {"method": "POST", "path": "/login", "body": "{\"us", "truncated": 9000}, "#
-        + #""expect": {"status": 200}}]}"#
+        #"{"name": "cut", "steps": [{"request": {"method": "POST", "path": "/login", "body": "{\"us", "#
+        + #""truncated": 9000}, "expect": {"status": 200}}]}"#
 
     @Test("every fixture skipped in-process: exit 1, the summary, and why on stderr")
     func allSkipped() async throws {
@@ -18,7 +18,8 @@ struct ReplayNothingPassedTests {
         let result = try await box.run(["replay", (box.scratch as NSString).appendingPathComponent("dir")])
         #expect(result.status == 1, "\(result)")
         #expect(result.stdoutText.hasSuffix("0 passed, 0 failed, 2 skipped\n"), "\(result)")
-        #expect(result.stderr == "Error: no fixture passed: every one was skipped, so nothing was checked\n", "\(result)")
+        #expect(
+            result.stderr == "Error: no fixture passed: every one was skipped, so nothing was checked\n", "\(result)")
     }
 
     @Test("one fixture passing beside the skipped ones is a pass")
@@ -26,7 +27,8 @@ struct ReplayNothingPassedTests {
         let box = try Sandbox()
         try box.file("dir/a.json", Self.truncated)
         try box.file(
-            "dir/b.json", #"{"name": "visits", "steps": [{"request": {"path": "/"}, "expect": {"json": {"visits": 1}}}]}"#)
+            "dir/b.json",
+            #"{"name": "visits", "steps": [{"request": {"path": "/"}, "expect": {"json": {"visits": 1}}}]}"#)
         let result = try await box.run(["replay", (box.scratch as NSString).appendingPathComponent("dir")])
         #expect(result.status == 0, "\(result)")
         #expect(result.stdoutText.hasSuffix("1 passed, 0 failed, 1 skipped\n"), "\(result)")
@@ -54,8 +56,8 @@ struct ReplayNothingPassedTests {
         let box = try Sandbox()
         let path = try box.file(
             "bare.json",
-            #"{"name": "bare", "steps": [{"request": {"path": "/"}, "expect": {"status": 200}}, {"request": {"path": "/me"}}]}"#
-        )
+            #"{"name": "bare", "steps": [{"request": {"path": "/"}, "expect": {"status": 200}}, "#
+                + #"{"request": {"path": "/me"}}]}"#)
         let result = try await box.run(["replay", path])
         #expect(result.status == 1, "\(result)")
         #expect(

@@ -23,7 +23,9 @@ struct KVBench: AsyncParsableCommand {
     @Option(
         name: .customLong("large-keys"), help: "Keys in the large namespace of the scaling test, at least 10000.")
     var largeKeys = 1_000_000
-    @Option(name: .customLong("work-dir"), help: "Where the benchmark's state files go, made afresh on each run (default: a temp dir).")
+    @Option(
+        name: .customLong("work-dir"),
+        help: "Where the benchmark's state files go, made afresh on each run (default: a temp dir).")
     var workDir: String?
     @Flag(help: quickHelp) var quick = false
 
