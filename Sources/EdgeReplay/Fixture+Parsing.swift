@@ -185,9 +185,16 @@ struct Parser {
         switch kind {
         case "request":
             let so = try object(value, path, allowed: ["request", "expect", "comment"])
-            return .request(
-                try request(so["request"]!, "\(path).request"),
-                try so["expect"].map { try expectation($0, "\(path).expect") })
+            let request = try request(so["request"]!, "\(path).request")
+            // A request that asserts nothing would count as passed whatever the app answered.
+            guard let expect = so["expect"], expect != .null else {
+                throw fail(
+                    path,
+                    "a request step needs an \"expect\" with at least one of: "
+                        + Self.expectationFields.joined(separator: ", ")
+                )
+            }
+            return .request(request, try expectation(expect, "\(path).expect"))
         case "advance":
             _ = try object(value, path, allowed: ["advance", "comment"])
             guard let seconds = try int(o["advance"], "\(path).advance"), seconds >= 0 else {
@@ -268,16 +275,24 @@ struct Parser {
             location: try string(o["location"], "\(path).location"), truncated: truncated)
     }
 
+    static let expectationFields = ["status", "headers", "json", "body", "bodyContains", "cookies"]
+    static let cookieExpectationFields = [
+        "set", "cleared", "changed", "httpOnly", "secure", "sameSite", "path", "maxAge",
+    ]
+
     func expectation(_ value: JSONValue, _ path: String) throws -> Fixture.Expectation {
-        let o = try object(value, path, allowed: ["status", "headers", "json", "body", "bodyContains", "cookies"])
+        let o = try object(value, path, allowed: Set(Self.expectationFields))
         var cookies: [String: Fixture.CookieExpectation] = [:]
         if let c = o["cookies"], c != .null {
             guard let names = c.objectValue else { throw fail("\(path).cookies", "expected an object") }
             for (name, spec) in names {
                 let cp = "\(path).cookies.\(name)"
-                let co = try object(
-                    spec, cp,
-                    allowed: ["set", "cleared", "changed", "httpOnly", "secure", "sameSite", "path", "maxAge"])
+                let co = try object(spec, cp, allowed: Set(Self.cookieExpectationFields))
+                if co.values.allSatisfy({ $0 == .null }) {
+                    throw fail(
+                        cp,
+                        "asserts nothing: give at least one of \(Self.cookieExpectationFields.joined(separator: ", "))")
+                }
                 cookies[name] = Fixture.CookieExpectation(
                     set: try bool(co["set"], "\(cp).set"), cleared: try bool(co["cleared"], "\(cp).cleared"),
                     changed: try bool(co["changed"], "\(cp).changed"),
@@ -289,10 +304,17 @@ struct Parser {
         }
         let status = try int(o["status"], "\(path).status")
         if let status, !(100...599).contains(status) { throw fail("\(path).status", "not an HTTP status") }
-        return Fixture.Expectation(
-            status: status.map { Int($0) }, headers: try stringMap(o["headers"], "\(path).headers"), json: o["json"],
-            body: try string(o["body"], "\(path).body"),
+        let expectation = Fixture.Expectation(
+            status: status.map { Int($0) }, headers: try stringMap(o["headers"], "\(path).headers"),
+            json: o["json"], body: try string(o["body"], "\(path).body"),
             bodyContains: try string(o["bodyContains"], "\(path).bodyContains"),
             cookies: cookies)
+        if expectation.status == nil && expectation.headers.isEmpty && expectation.json == nil
+            && expectation.body == nil && expectation.bodyContains == nil && expectation.cookies.isEmpty
+        {
+            throw fail(
+                path, "asserts nothing: give at least one of \(Self.expectationFields.joined(separator: ", "))")
+        }
+        return expectation
     }
 }

@@ -27,6 +27,7 @@ import Testing
             #expect(value?.value == Array("v".utf8))
             #expect(server.log.count == 3)
             for gap in server.log.gaps { #expect(seconds(gap) >= 0.95, "each retry waits the second it was told") }
+            // The two 1 s waits, and below that a hang: the requests themselves take milliseconds.
             #expect(seconds(elapsed) >= 1.9 && seconds(elapsed) < 60)
         }
     }
@@ -64,6 +65,7 @@ import Testing
             #expect(server.log.count == 2)
             let gap = try #require(server.log.gaps.first)
             #expect(seconds(gap) >= 0.9, "waited until the date")
+            // A hang: the wait is at most 2 s.
             #expect(seconds(elapsed) < 25)
         }
     }
@@ -93,6 +95,7 @@ import Testing
             #expect(api.message == "Please wait and consider throttling your request speed")
             #expect(api.attempts == 1)
             #expect(server.log.count == 1, "a 120 s wait is past maxRetryAfter: the server's answer is returned")
+            // Well under the 120 s wait, which is never started; the one attempt takes milliseconds.
             #expect(seconds(elapsed) < 60)
             expectNoSecret(api)
         }
@@ -111,6 +114,7 @@ import Testing
                 api.description
                     == "Cloudflare API error 971 (HTTP 429) after 3 attempts: "
                     + "Please wait and consider throttling your request speed")
+            // The two 1 s waits, and below that a hang: the requests themselves take milliseconds.
             #expect(seconds(elapsed) >= 1.9 && seconds(elapsed) < 60)
             expectNoSecret(api)
         }
@@ -173,11 +177,11 @@ import Testing
             }
             let api = try #require(error as? CloudflareAPIError)
             let count = server.log.count
-            #expect(count < 10, "about 1 s of 150–200 ms waits, far from 50 attempts")
+            // No retry whose wait would end past the 1 s deadline: each wait is over 150 ms, so the 7th retry
+            // would wait past it. Counted, not timed: a loaded machine makes fewer attempts, never more.
+            #expect(count <= 7, "at most 1 s of 150–200 ms waits, far from 50 attempts")
             #expect(api.attempts == count && api.status == 503 && api.code == 10_503)
-            let first = try #require(server.log.all.first?.arrival)
-            let last = try #require(server.log.all.last?.arrival)
-            #expect(seconds(last - first) < 5, "no retry starts past the 1 s deadline (slack for a loaded machine)")
+            // A hang, not the deadline: the attempts take well under a second on an idle machine.
             #expect(seconds(elapsed) < 45)
             expectNoSecret(api)
         }
@@ -206,6 +210,7 @@ import Testing
             #expect(server.log.count == 1)
             #expect(api.status == status && api.code == code && api.message == message && api.attempts == 1)
             #expect(api.description == "Cloudflare API error \(code) (HTTP \(status)): \(message)")
+            // A hang: one refused attempt takes milliseconds, and the Retry-After it carries must not be waited out.
             #expect(seconds(elapsed) < 30)
             expectNoSecret(api)
         }

@@ -93,21 +93,38 @@ import Testing
         #expect(try await us.list().keys.map(\.name) == ["b", "c"])
     }
 
-    @Test func randomDelaysAreDeterministicForASeed() async throws {
-        func visibleAfter(seed: UInt64) async throws -> Int {
-            let (sim, clock) = try await Self.simulator(
-                .init(propagation: 10, propagationJitter: 50, cacheTtl: 0, writeLimit: false, seed: seed))
-            try await sim.namespace(at: "eu").put("k", "v")
-            var seconds = 0
-            while try await sim.namespace(at: "us").get("k") == nil {
-                clock.advance(seconds: 1)
-                seconds += 1
+    /// Seconds after which each of `count` writes made in `eu` (one key each, in order) is visible in `us`, with a
+    /// delay of 10 s plus up to 50 s of jitter drawn from `seed`.
+    static func jitteredDelays(seed: UInt64, count: Int = 8) async throws -> [Int] {
+        let (sim, clock) = try await Self.simulator(
+            .init(propagation: 10, propagationJitter: 50, cacheTtl: 0, writeLimit: false, seed: seed))
+        for key in 0..<count { try await sim.namespace(at: "eu").put("k\(key)", "v") }
+        var visibleAfter = [Int?](repeating: nil, count: count)
+        // Every delay is at most 60 s: one step past that, a write not yet visible is a failure, not a longer wait.
+        for second in 0...61 {
+            for key in 0..<count where visibleAfter[key] == nil {
+                if try await sim.namespace(at: "us").get("k\(key)") != nil { visibleAfter[key] = second }
             }
-            return seconds
+            if visibleAfter.allSatisfy({ $0 != nil }) { break }
+            clock.advance(seconds: 1)
         }
-        let first = try await visibleAfter(seed: 7)
-        #expect(first >= 10 && first <= 60)
-        #expect(try await visibleAfter(seed: 7) == first)
+        return try visibleAfter.enumerated().map { key, seconds in
+            try #require(seconds, "seed \(seed): k\(key) was not visible in us 61 s after its write")
+        }
+    }
+
+    @Test func randomDelaysFollowTheSeed() async throws {
+        let first = try await Self.jitteredDelays(seed: 7)
+        #expect(first.allSatisfy { (10...60).contains($0) }, "\(first)")
+        // Drawn per write: eight writes with one delay would mean the jitter is not random at all.
+        #expect(Set(first).count > 1, "\(first)")
+        #expect(try await Self.jitteredDelays(seed: 7) == first, "the same seed gives the same delays")
+        // A simulator that ignored its seed would give these seeds the same delays as seed 7.
+        for seed: UInt64 in [8, 1234] {
+            let other = try await Self.jitteredDelays(seed: seed)
+            #expect(other.allSatisfy { (10...60).contains($0) }, "\(other)")
+            #expect(other != first, "seed \(seed) gave seed 7's delays \(first)")
+        }
     }
 
     // MARK: Bounds

@@ -174,13 +174,25 @@ public enum KVConformance {
                     _ = try await t.kv.get([])
                 }
             },
-            c("bulk get: invalid type") { _ async throws in
+            c("bulk get: invalid type") { t async throws in
+                // The type comes by name, as in a Worker's `get(keys, "invalid")`; only "text" and "json" read.
+                try await t.kv.put("obj", "{\"x\": [1, 2]}", options: KVPutOptions(metadata: ["m": 1]))
+                try await t.kv.put("plain", "not json")
                 await expectKVError("KV GET_BULK failed: 400 \"invalid\" is not a valid type. Use \"json\" or \"text\"")
                 {
-                    _ = try KVValidation.bulkType("invalid")
+                    _ = try await t.kv.getWithMetadata(["obj", "plain"], type: try KVValidation.bulkType("invalid"))
                 }
-                #expect(try KVValidation.bulkType("json") == .json)
-                #expect(try KVValidation.bulkType("text") == .text)
+                let text = try await t.kv.getWithMetadata(
+                    ["obj", "plain", "missing"], type: KVValidation.bulkType("text"))
+                #expect(text["obj"] == .some(KVValueWithMetadata(value: "{\"x\": [1, 2]}", metadata: ["m": 1])))
+                #expect(text["plain"] == .some(KVValueWithMetadata(value: "not json", metadata: nil)))
+                #expect(text.count == 3 && text["missing"] == .some(nil))
+                let json = try await t.kv.getWithMetadata(["obj", "missing"], type: KVValidation.bulkType("json"))
+                #expect(json["obj"] == .some(KVValueWithMetadata(value: ["x": [1, 2]], metadata: ["m": 1])))
+                #expect(json.count == 2 && json["missing"] == .some(nil))
+                await expectKVError(
+                    "KV GET_BULK failed: 400 At least one of the requested keys corresponds to a non-json value"
+                ) { _ = try await t.kv.getWithMetadata(["obj", "plain"], type: KVValidation.bulkType("json")) }
             },
             c("bulk get: request json type") { t async throws in
                 try await t.kv.put("a", "{\"x\": [1, 2]}")
@@ -585,7 +597,9 @@ public enum KVConformance {
             },
             c("list: rejects a foreign cursor") { t async throws in
                 try await t.kv.put("k", "v")
-                await #expect(throws: KVError.self) { _ = try await t.kv.list(cursor: "%%%not-a-cursor%%%") }
+                await expectKVError("KV GET failed: 400 Invalid cursor") {
+                    _ = try await t.kv.list(cursor: "%%%not-a-cursor%%%")
+                }
             },
         ]
     }

@@ -1,4 +1,5 @@
 import EdgeKV
+import Foundation
 import Testing
 
 @Suite struct KVValidationTests {
@@ -115,8 +116,18 @@ import Testing
         #expect(ManualClock(milliseconds: -1).nowSeconds() == -1)
     }
 
-    @Test func systemClockIsNow() {
-        let now = SystemClock().nowSeconds()
-        #expect(now > 1_767_225_600)  // after 2026-01-01
+    @Test func systemClockIsNow() async throws {
+        func wallMilliseconds() -> Double { Date().timeIntervalSince1970 * 1000 }
+        let clock = SystemClock()
+        // Bracketed by the wall clock read through Foundation, to the millisecond: a clock that was stuck, in
+        // seconds, or off by a time zone would fall outside.
+        let before = wallMilliseconds().rounded(.down)
+        let now = clock.nowMilliseconds()
+        let after = wallMilliseconds().rounded(.up)
+        #expect(Double(now) >= before && Double(now) <= after, "\(now) not in \(before)...\(after)")
+        #expect(clock.nowSeconds() >= Int64(before / 1000) && clock.nowSeconds() <= Int64(after / 1000))
+        // And it moves.
+        try await Task.sleep(for: .milliseconds(20))
+        #expect(clock.nowMilliseconds() >= now + 20)
     }
 }

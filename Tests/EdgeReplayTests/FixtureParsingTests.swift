@@ -17,12 +17,12 @@ struct FixtureParsingTests {
 
     /// A fixture whose steps[0] is valid and whose steps[1] is `step`.
     static func step(_ step: String) -> String {
-        #"{"name": "t", "steps": [{"request": {"path": "/"}}, \#(step)]}"#
+        #"{"name": "t", "steps": [{"request": {"path": "/"}, "expect": {"status": 200}}, \#(step)]}"#
     }
 
     /// A fixture with `env` set to `env`.
     static func env(_ env: String) -> String {
-        #"{"name": "t", "env": \#(env), "steps": [{"request": {"path": "/"}}]}"#
+        #"{"name": "t", "env": \#(env), "steps": [{"request": {"path": "/"}, "expect": {"status": 200}}]}"#
     }
 
     /// A fixture whose steps[1] requests `/` with `expect` set to `expect`.
@@ -336,7 +336,7 @@ struct FixtureParsingTests {
                                       {"key": "plain", "value": "text"}]}},
               "consistency": {"propagation": 30},
               "steps": [
-                {"request": {"path": "/a?x=1"}},
+                {"request": {"path": "/a?x=1"}, "expect": {"bodyContains": "a"}},
                 {"request": {"method": "post", "path": "/b", "json": {"user": "alice"}, "location": "eu",
                              "headers": {"X-One": "1", "Accept": "*/*"}},
                  "expect": {"status": 201, "json": {"ok": true}, "headers": {"X-Y": "z"}, "body": "b",
@@ -344,8 +344,8 @@ struct FixtureParsingTests {
                             "cookies": {"session": {"set": true, "cleared": false, "changed": true, "httpOnly": true,
                                                     "secure": false, "sameSite": "Lax", "path": "/", "maxAge": 60}}},
                  "comment": "a comment"},
-                {"request": {"method": "PUT", "path": "/c", "base64": "AAEC/w=="}},
-                {"request": {"method": "PUT", "path": "/d", "body": "text"}},
+                {"request": {"method": "PUT", "path": "/c", "base64": "AAEC/w=="}, "expect": {"status": 204}},
+                {"request": {"method": "PUT", "path": "/d", "body": "text"}, "expect": {"status": 204}},
                 {"advance": 60},
                 {"cookies": {"session": "raw value", "other": null}},
                 {"expectKV": {"DATA": {"count": 2, "has": ["k"], "lacks": ["x"], "values": {"plain": "text"}}}}
@@ -366,8 +366,9 @@ struct FixtureParsingTests {
         #expect(fixture.consistency?.cacheTtl == nil && fixture.consistency?.writeLimit == nil)
         #expect(fixture.steps.count == 7)
 
-        guard case .request(let get, let none) = fixture.steps[0] else { throw Failure("steps[0] is not a request") }
-        #expect(get.method == "GET" && get.path == "/a?x=1" && get.body == nil && !get.isJSON && none == nil)
+        guard case .request(let get, let first) = fixture.steps[0] else { throw Failure("steps[0] is not a request") }
+        #expect(get.method == "GET" && get.path == "/a?x=1" && get.body == nil && !get.isJSON)
+        #expect(first?.bodyContains == "a" && first?.status == nil && first?.cookies.isEmpty == true)
         guard case .request(let post, let expect?) = fixture.steps[1] else {
             throw Failure("steps[1] is not a request with an expectation")
         }

@@ -60,7 +60,8 @@ struct HTTPReplayTests {
     func skipReasons() async throws {
         let cases: [(String, ReplayResult.Outcome)] = [
             (
-                #"{"name": "v", "env": {"vars": {"A": "1"}}, "steps": [{"request": {"path": "/"}}]}"#,
+                #"{"name": "v", "env": {"vars": {"A": "1"}}, "#
+                    + #""steps": [{"request": {"path": "/"}, "expect": {"status": 200}}]}"#,
                 .skipped(reason: "sets env vars (the server has its own env)")
             ),
             (
@@ -68,11 +69,12 @@ struct HTTPReplayTests {
                 .skipped(reason: "seeds KV (needs in-process state)")
             ),
             (
-                #"{"name": "c", "consistency": {}, "steps": [{"request": {"path": "/"}}]}"#,
+                #"{"name": "c", "consistency": {}, "steps": [{"request": {"path": "/"}, "expect": {"status": 200}}]}"#,
                 .skipped(reason: "uses the consistency simulator (in-process only)")
             ),
             (
-                #"{"name": "a", "steps": [{"request": {"path": "/"}}, {"cookies": {"x": "1"}}, {"advance": 1}]}"#,
+                #"{"name": "a", "steps": [{"request": {"path": "/"}, "expect": {"status": 200}}, "#
+                    + #"{"cookies": {"x": "1"}}, {"advance": 1}]}"#,
                 .skipped(reason: "steps[2] needs the in-process clock, KV or locations")
             ),
             (
@@ -80,11 +82,13 @@ struct HTTPReplayTests {
                 .skipped(reason: "steps[0] needs the in-process clock, KV or locations")
             ),
             (
-                #"{"name": "l", "steps": [{"request": {"path": "/"}}, {"request": {"path": "/", "location": "eu"}}]}"#,
+                #"{"name": "l", "steps": [{"request": {"path": "/"}, "expect": {"status": 200}}, "#
+                    + #"{"request": {"path": "/", "location": "eu"}, "expect": {"status": 200}}]}"#,
                 .skipped(reason: "steps[1] needs the in-process clock, KV or locations")
             ),
             (
-                #"{"name": "t", "steps": [{"request": {"method": "POST", "path": "/", "body": "ab", "truncated": 9}}]}"#,
+                #"{"name": "t", "steps": [{"request": {"method": "POST", "path": "/", "body": "ab", "truncated": 9}, "#
+                    + #""expect": {"status": 200}}]}"#,
                 .skipped(reason: "steps[0].request.body was cut when recorded (2 of 9 bytes kept)")
             ),
             (
@@ -160,7 +164,8 @@ struct HTTPReplayTests {
         let base = try await Self.closedTarget()
         let result = await ReplayRunner(apps: [], target: .http(baseURL: base)).run(
             try parseFixture(
-                #"{"name": "down", "steps": [{"request": {"path": "/"}}, {"request": {"path": "/me"}}]}"#))
+                #"{"name": "down", "steps": [{"request": {"path": "/"}, "expect": {"status": 200}}, "#
+                    + #"{"request": {"path": "/me"}, "expect": {"status": 200}}]}"#))
         #expect(result.outcome == .failed)
         #expect(result.failures == ["steps[0] (GET /): cannot reach \(base): connection refused"])
     }

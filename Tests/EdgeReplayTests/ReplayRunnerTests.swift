@@ -79,7 +79,7 @@ struct ReplayRunnerTests {
               {"request": {"path": "/echo"}, "expect": {"json": {"cookie": "a=1"}}},
               {"request": {"path": "/forget"}, "expect": {"cookies": {"a": {"cleared": true}, "b": {"set": false}}}},
               {"request": {"path": "/echo"}, "expect": {"json": {"cookie": null}}},
-              {"request": {"path": "/cookies"}},
+              {"request": {"path": "/cookies"}, "expect": {"cookies": {"a": {"set": true}, "b": {"set": true}}}},
               {"advance": 3600},
               {"request": {"path": "/echo"}, "expect": {"json": {"cookie": null}}}
             ]}
@@ -118,7 +118,8 @@ struct ReplayRunnerTests {
 
     @Test("a fixture naming an app the runner does not know fails with the apps it knows")
     func unknownApp() async throws {
-        let result = try await run(#"{"name": "x", "app": "nope", "steps": [{"request": {"path": "/"}}]}"#)
+        let result = try await run(
+            #"{"name": "x", "app": "nope", "steps": [{"request": {"path": "/"}, "expect": {"status": 200}}]}"#)
         #expect(result.outcome == .failed)
         #expect(result.failures == [#"could not run: app: unknown app "nope" (known: demo, notes)"#])
     }
@@ -238,12 +239,16 @@ struct ReplayRunnerTests {
     func runPaths() async throws {
         let dir = try TemporaryDirectory()
         try dir.write(
-            "a-pass.json", #"{"name": "pass", "app": "notes", "steps": [{"request": {"path": "/count"}}]}"#)
+            "a-pass.json",
+            #"{"name": "pass", "app": "notes", "steps": [{"request": {"path": "/count"}, "#
+                + #""expect": {"json": {"n": 1}}}]}"#)
         try dir.write(
             "b-fail.json",
             #"{"name": "fail", "app": "notes", "steps": [{"request": {"path": "/count"}, "expect": {"status": 418}}]}"#)
         let broken = try dir.write(
-            "c-broken.json", #"{"name": "broken", "steps": [{"request": {"path": "/"}}, {"advance": "soon"}]}"#)
+            "c-broken.json",
+            #"{"name": "broken", "steps": [{"request": {"path": "/"}, "expect": {"status": 200}}, "#
+                + #"{"advance": "soon"}]}"#)
         var seen: [String] = []
         let summary = try await runner.run(paths: [dir.path]) { seen.append($0.name) }
         #expect(seen == ["pass", "fail", "c-broken.json"])

@@ -44,15 +44,54 @@ struct SessionOptionsTests {
         #expect(!cookie.has("Expires"))
     }
 
+    /// Session data whose encoder writes its keys in the order the handler chose (`descending` is not stored), so
+    /// that two equal values can be encoded in two key orders on purpose rather than by the luck of a dictionary.
+    struct OrderedCounts: Codable, Sendable {
+        struct Key: CodingKey {
+            var stringValue: String
+            var intValue: Int? { nil }
+            init(stringValue: String) { self.stringValue = stringValue }
+            init?(intValue: Int) { nil }
+        }
+        var counts: [String: Int] = [:]
+        var descending = false
+
+        init(counts: [String: Int] = [:], descending: Bool = false) {
+            self.counts = counts
+            self.descending = descending
+        }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: Key.self)
+            for key in container.allKeys { counts[key.stringValue] = try container.decode(Int.self, forKey: key) }
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: Key.self)
+            let names = counts.keys.sorted()
+            for name in descending ? names.reversed() : names {
+                try container.encode(counts[name]!, forKey: Key(stringValue: name))
+            }
+        }
+    }
+
     // hattip flaw 10: change detection by `JSON.stringify` depended on key order. Here the encoding is canonical.
     @Test func dataRebuiltWithTheSameContentIsNotAChange() async throws {
-        let options = SessionOptions<[String: Int]>(store: UnsafeMemoryStore(), defaultData: [:])
+        let counts = Dictionary(uniqueKeysWithValues: (0..<16).map { ("key\($0)", $0) })
+        // The two values do encode differently unless keys are sorted: otherwise this test would prove nothing.
+        let plain = JSONEncoder()
+        #expect(
+            try plain.encode(OrderedCounts(counts: counts))
+                != plain.encode(OrderedCounts(counts: counts, descending: true)))
+
+        let options = SessionOptions<OrderedCounts>(store: UnsafeMemoryStore(), defaultData: OrderedCounts())
         let runtime = EdgeRuntime(middleware: [try session(options)]) { request, context in
-            let session = try context.session([String: Int].self)
+            let session = try context.session(OrderedCounts.self)
             if request.path == "/fill" {
-                session.data = Dictionary(uniqueKeysWithValues: (0..<64).map { ("key\($0)", $0) })
+                session.data = OrderedCounts(counts: counts)
             } else {
-                session.data = Dictionary(uniqueKeysWithValues: session.data.sorted { $0.key > $1.key })
+                // The same content, written in the opposite key order.
+                session.data = OrderedCounts(counts: session.data.counts, descending: true)
             }
             return .text("ok")
         }

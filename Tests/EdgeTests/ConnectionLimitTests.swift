@@ -3,6 +3,7 @@ import EdgeHTTP
 import EdgeKVTestSupport
 import Foundation
 import HTTPTypes
+import Synchronization
 import Testing
 
 /// A hostile or careless client cannot hold a connection, a body or a shutdown open: each case below is a real
@@ -17,8 +18,34 @@ struct ConnectionLimitTests {
         EdgeServer.Timeouts(idle: idle, requestHead: requestHead, body: body, shutdown: shutdown)
     }
 
+    /// Set once a request has reached the handler. A test that needs a request in flight waits for it: a loaded
+    /// machine can take far longer than any fixed sleep to get a request head to the handler.
+    final class Reached: Sendable {
+        private let reached = Mutex(false)
+
+        func mark() { reached.withLock { $0 = true } }
+
+        /// Waits until a request reached the handler; 60 s without one is a hang.
+        func wait() async throws {
+            let deadline = ContinuousClock.now + .seconds(60)
+            while !reached.withLock({ $0 }) {
+                try #require(ContinuousClock.now < deadline, "no request reached the handler")
+                try await Task.sleep(for: .milliseconds(5))
+            }
+        }
+    }
+
     /// A runtime that echoes the body (read with a 1 KiB limit) and answers GET with a fixed text.
-    static let runtime = EdgeRuntime(logger: quietLogger) { request, _ in
+    static let runtime = runtime(reached: Reached())
+
+    static func runtime(reached: Reached) -> EdgeRuntime {
+        EdgeRuntime(logger: quietLogger) { request, _ in
+            reached.mark()
+            return try await handle(request)
+        }
+    }
+
+    static func handle(_ request: Request) async throws -> Response {
         switch request.method {
         case .get where request.path == "/slow":
             try await Task.sleep(for: .milliseconds(500))
@@ -47,6 +74,7 @@ struct ConnectionLimitTests {
             let start = ContinuousClock.now
             #expect(try await idle.readUntilClosed().isEmpty)
             #expect(try await used.readUntilClosed().isEmpty, "kept alive after a response, then idle")
+            // A hang, not the 5 s idle timeout: both connections close at about 5 s, on a loaded machine too.
             #expect(ContinuousClock.now - start < .seconds(30))
         }
     }
@@ -147,15 +175,16 @@ struct ConnectionLimitTests {
     @Test("a graceful shutdown finishes within its grace period even with a stalled upload")
     func shutdownWithStalledClient() async throws {
         let timeouts = Self.timeouts(shutdown: .milliseconds(500))
+        let reached = Reached()
         let server = try await EdgeServer(
-            runtime: Self.runtime,
+            runtime: Self.runtime(reached: reached),
             configuration: EdgeServer.Configuration(port: 0, logger: quietLogger, timeouts: timeouts)
         ).start()
         let stalled = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
         try await stalled.send("POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nabc")
         let idle = try await RawHTTPConnection(port: server.port, timeout: .seconds(10))
         try await idle.send("GET / HTTP")
-        try await Task.sleep(for: .milliseconds(200))
+        try await reached.wait()
         let start = ContinuousClock.now
         try await server.stop()
         let elapsed = ContinuousClock.now - start
@@ -169,14 +198,15 @@ struct ConnectionLimitTests {
 
     @Test("a request in flight at shutdown is answered, and its connection closes without waiting out the grace")
     func shutdownAnswersInFlightRequests() async throws {
+        let reached = Reached()
         let server = try await EdgeServer(
-            runtime: Self.runtime,
+            runtime: Self.runtime(reached: reached),
             configuration: EdgeServer.Configuration(
                 port: 0, logger: quietLogger, timeouts: Self.timeouts(shutdown: .seconds(30)))
         ).start()
         let connection = try await RawHTTPConnection(port: server.port, timeout: .seconds(20))
         try await connection.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
-        try await Task.sleep(for: .milliseconds(100))
+        try await reached.wait()
         let start = ContinuousClock.now
         async let stopped: Void = server.stop()
         let response = try await connection.readResponse()

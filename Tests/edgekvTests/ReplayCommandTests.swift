@@ -95,7 +95,8 @@ struct ReplayCommandTests {
         let box = try Sandbox()
         let path = try box.file(
             "broken.json",
-            #"{"name": "broken", "steps": [{"request": {"path": "/"}}, {"request": {"method": 7, "path": "/"}}]}"#)
+            #"{"name": "broken", "steps": [{"request": {"path": "/"}, "expect": {"status": 200}}, "#
+                + #"{"request": {"method": 7, "path": "/"}}]}"#)
         let result = try await box.run(["replay", path])
         #expect(result.status == 1, "\(result)")
         #expect(
@@ -115,7 +116,8 @@ struct ReplayCommandTests {
     @Test("--junit FILE: one testcase per fixture with failure elements; the summary still ends the output")
     func junit() async throws {
         let box = try Sandbox()
-        try box.file("dir/a.json", #"{"name": "passes", "steps": [{"request": {"path": "/"}}]}"#)
+        try box.file(
+            "dir/a.json", #"{"name": "passes", "steps": [{"request": {"path": "/"}, "expect": {"status": 200}}]}"#)
         try box.file(
             "dir/b.json",
             #"{"name": "fails & <fails>", "steps": [{"request": {"path": "/"}, "expect": {"status": 500}}]}"#)
@@ -194,7 +196,7 @@ struct ReplayCommandTests {
         let seeded = try box.file(
             "dir/seed.json",
             #"{"name": "typo", "env": {"kv": {"SESSION": [{"key": "a", "value": "b"}]}}, "#
-                + #""steps": [{"request": {"path": "/"}}]}"#)
+                + #""steps": [{"request": {"path": "/"}, "expect": {"status": 200}}]}"#)
         let result = try await box.run(["replay", (box.scratch as NSString).appendingPathComponent("dir")])
         #expect(result.status == 1, "\(result)")
         let lines = result.stdoutText.split(separator: "\n").map(String.init)

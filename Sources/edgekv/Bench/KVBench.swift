@@ -23,8 +23,11 @@ struct KVBench: AsyncParsableCommand {
     @Option(
         name: .customLong("large-keys"), help: "Keys in the large namespace of the scaling test, at least 10000.")
     var largeKeys = 1_000_000
-    @Option(name: .customLong("work-dir"), help: "Where the benchmark's state files go (default: a temp dir).")
+    @Option(
+        name: .customLong("work-dir"),
+        help: "Where the benchmark's state files go, made afresh on each run (default: a temp dir).")
     var workDir: String?
+    @Flag(help: quickHelp) var quick = false
 
     func validate() throws {
         if rounds < 1 { throw ValidationError("--rounds must be at least 1.") }
@@ -38,13 +41,16 @@ struct KVBench: AsyncParsableCommand {
             ?? FileManager.default.temporaryDirectory.appendingPathComponent("edgekv-bench-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { if workDir == nil { try? FileManager.default.removeItem(atPath: dir) } }
-        let report = try await KVBenchRunner(dir: dir, rounds: rounds, largeKeys: largeKeys, verbose: !json).run()
+        let report = try await KVBenchRunner(
+            dir: dir, rounds: quick ? 1 : rounds, largeKeys: quick ? 10_000 : largeKeys,
+            workload: quick ? .quick : .full, verbose: !json
+        ).run()
         if json {
             try Output.printJSON(report.json)
         } else {
             print(report.table)
         }
-        try finishBenchmark(missed: report.missed)
+        try finishBenchmark(missed: report.missed, quick: quick)
     }
 }
 
@@ -74,6 +80,8 @@ struct KVBenchReport {
     let comparisons: [Comparison]
     let scaling: [Scaling]
     let largeKeys: Int
+    /// Whether this was a `--quick` run (figures not comparable, targets not checked).
+    var quick = false
 
     /// Each ratio under its target, as `get: ratio 0.71, target ≥ 0.80`.
     var missed: [String] {
@@ -108,6 +116,7 @@ struct KVBenchReport {
         return [
             "benchmark": "kv",
             "baseline": "raw SQLite C API: prepared statements, same schema, SQL and pragmas, on the calling thread",
+            "quick": .bool(quick),
             "operations": .object(ops),
             "scaling": .object(scale),
         ]
@@ -131,14 +140,30 @@ struct KVBenchReport {
                 s.name.padding(toLength: 14, withPad: " ", startingAt: 0) + f(s.small.opsPerSecond) + "  "
                     + f(s.large.opsPerSecond) + "    " + String(format: "%5.2f  ≥%4.2f", s.ratio, s.target))
         }
+        if quick { lines += ["", quickRunNote] }
         return lines.joined(separator: "\n")
     }
 }
 
 struct KVBenchRunner {
+    /// How much work each round does.
+    struct Workload {
+        var gets: Int
+        var puts: Int
+        /// List pages of 1000 keys; a quarter of them cross-thread, so at least 4.
+        var listPages: Int
+        /// Whether the figures are too few to judge (`--quick`).
+        var isQuick = false
+
+        static let full = Workload(gets: 20_000, puts: 2_000, listPages: 40)
+        /// Enough of each operation to run every code path once, no more.
+        static let quick = Workload(gets: 400, puts: 40, listPages: 4, isQuick: true)
+    }
+
     let dir: String
     let rounds: Int
     let largeKeys: Int
+    var workload = Workload.full
     let verbose: Bool
 
     static let namespace = "bench"
@@ -148,7 +173,17 @@ struct KVBenchRunner {
 
     func log(_ s: String) { if verbose { Output.diagnostic(s) } }
 
+    static let stateFiles = ["emulator", "raw", "scale-small", "scale-large"]
+
     func run() async throws -> KVBenchReport {
+        // Fresh files on every run: a --work-dir used before holds the last run's keys (and the raw baseline's
+        // schema, which it creates unconditionally).
+        for name in Self.stateFiles {
+            for suffix in ["", "-wal", "-shm", "-journal"] {
+                let path = dir + "/\(name).sqlite\(suffix)"
+                if FileManager.default.fileExists(atPath: path) { try FileManager.default.removeItem(atPath: path) }
+            }
+        }
         let store = try await SQLiteKVStore(path: dir + "/emulator.sqlite")
         let raw = try SQLiteKVBaseline(path: dir + "/raw.sqlite")
         let kv = store.namespace(id: Self.namespace)
@@ -156,9 +191,9 @@ struct KVBenchRunner {
         try await fill(kv, count: Self.smallKeys)
         try raw.fill(namespace: Self.namespace, keys: (0..<Self.smallKeys).map(Self.key), value: Self.value)
 
-        let getOps = 20_000
-        let putOps = 2_000
-        let listPages = 40
+        let getOps = workload.gets
+        let putOps = workload.puts
+        let listPages = workload.listPages
         var results: [String: (e: [Double], b: [Double], x: [Double])] = [:]
         for round in 0..<rounds {
             log("Round \(round + 1) of \(rounds)…")
@@ -225,7 +260,8 @@ struct KVBenchRunner {
             KVBenchReport.Scaling(
                 name: name, small: .median(scale[name]!.s), large: .median(scale[name]!.l), target: 0.7)
         }
-        return KVBenchReport(comparisons: comparisons, scaling: scaling, largeKeys: largeKeys)
+        return KVBenchReport(
+            comparisons: comparisons, scaling: scaling, largeKeys: largeKeys, quick: workload.isQuick)
     }
 
     /// Runs the work as a task that prefers the store's database thread, so KV calls run there inline.

@@ -54,6 +54,7 @@ struct SessionBench: AsyncParsableCommand {
         name: .customLong("store"),
         help: "Measure only this store (repeatable): \(SessionBenchRunner.storeNames.joined(separator: ", ")).")
     var stores: [String] = []
+    @Flag(help: quickHelp) var quick = false
 
     func validate() throws {
         if rounds < 1 { throw ValidationError("--rounds must be at least 1.") }
@@ -76,16 +77,19 @@ struct SessionBench: AsyncParsableCommand {
         defer { if workDir == nil { try? FileManager.default.removeItem(atPath: dir) } }
         let url =
             redisURL ?? ProcessInfo.processInfo.environment["EDGEKV_TEST_REDIS_URL"] ?? "redis://127.0.0.1:16379"
-        let report = try await SessionBenchRunner(
-            dir: dir, redisURL: url, rounds: rounds, requests: requests, slice: slice, browsers: browsers,
-            stores: stores.isEmpty ? SessionBenchRunner.storeNames : stores, verbose: !json
+        // A quick run: the fewest requests --requests allows (enough for every browser to hold a session).
+        var report = try await SessionBenchRunner(
+            dir: dir, redisURL: url, rounds: quick ? 1 : rounds, requests: quick ? max(100, browsers) : requests,
+            slice: slice, browsers: browsers, stores: stores.isEmpty ? SessionBenchRunner.storeNames : stores,
+            verbose: !json
         ).run()
+        report.quick = quick
         if json {
             try Output.printJSON(report.json)
         } else {
             print(report.table)
         }
-        try finishBenchmark(missed: report.missed)
+        try finishBenchmark(missed: report.missed, quick: quick)
     }
 }
 
@@ -118,6 +122,8 @@ struct SessionBenchReport {
     let requests: Int
     let slice: Int
     let browsers: Int
+    /// Whether this was a `--quick` run (figures not comparable, targets not checked).
+    var quick = false
 
     /// Each ratio over its target, as `signed: ratio 2.40, target ≤ 2.00`.
     var missed: [String] {
@@ -154,6 +160,7 @@ struct SessionBenchReport {
             "requests_per_round": .int(Int64(requests)),
             "slice": .int(Int64(slice)),
             "browsers": .int(Int64(browsers)),
+            "quick": .bool(quick),
             "runtime_without_session_us_per_request": num(runtimeMicroseconds),
             "stores": .object(stores),
         ]
@@ -182,6 +189,7 @@ struct SessionBenchReport {
             String(
                 format: "EdgeRuntime alone (same request and cookie, no session middleware): %.2f µs/request",
                 runtimeMicroseconds))
+        if quick { lines.append(quickRunNote) }
         return lines.joined(separator: "\n")
     }
 }

@@ -12,8 +12,8 @@ struct ReplayCommand: AsyncParsableCommand {
             Each fixture runs on fresh in-memory KV state with a virtual clock (`advance` steps move it) and a \
             browser-like cookie jar. With --target URL the requests go over HTTP to that server instead; fixtures \
             that need the in-process env, clock or KV are reported as skipped. The last line is \
-            `N passed, M failed` (`, K skipped`); the exit status is 1 when any fixture failed, 2 when the --target \
-            cannot be reached (nothing is run).
+            `N passed, M failed` (`, K skipped`); the exit status is 1 when any fixture failed or none passed (all \
+            skipped: nothing was checked), 2 when the --target cannot be reached (nothing is run).
             """)
 
     @Argument(help: "Fixture files or folders of *.json fixtures.") var paths: [String]
@@ -70,6 +70,11 @@ struct ReplayCommand: AsyncParsableCommand {
         }
         print(summary.line)
         if summary.failed > 0 { throw ExitCode(1) }
+        // Nothing checked is not a pass: a run whose every fixture was skipped proves nothing about the target.
+        if summary.passed == 0 {
+            Output.diagnostic("Error: no fixture passed: every one was skipped, so nothing was checked")
+            throw ExitCode(1)
+        }
     }
 
     func report(_ r: ReplayResult) {
