@@ -1,11 +1,11 @@
-
 import Edge
 import EdgeKV
-@testable import EdgeSession
 import EdgeSupport
 import Foundation
 import HTTPTypes
 import Testing
+
+@testable import EdgeSession
 
 @Suite("randomized cookie decoding")
 struct CookieDecoderFuzzTests {
