@@ -109,13 +109,27 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        .target(
+            name: "EdgeCommandLine",
+            dependencies: ["EdgeKV", .product(name: "ArgumentParser", package: "swift-argument-parser")]
+        ),
+        .target(
+            name: "EdgeKVBench",
+            dependencies: [
+                "Edge", "EdgeCommandLine", "EdgeHTTP", "EdgeKV", "EdgeKVAPI", "EdgeKVCloudflare", "EdgeKVSQLite",
+                "EdgeSession", "EdgeSessionRedis", "EdgeSpawn", "EdgeSupport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "edgekv",
             dependencies: [
-                "EdgeKV", "EdgeKVSQLite", "EdgeConfig", "EdgeWrangler", "Edge", "EdgeHTTP", "EdgeKVAPI",
-                "EdgeKVCloudflare", "EdgeReplay", "DemoApp", "EdgeKVConsistency", "EdgeKVMiniflare", "EdgeSync",
-                "EdgeSpawn", "EdgeSession",
-                "EdgeSessionRedis", .product(name: "Crypto", package: "swift-crypto"),
+                "DemoApp", "Edge", "EdgeCommandLine", "EdgeConfig", "EdgeHTTP", "EdgeKV", "EdgeKVAPI", "EdgeKVBench",
+                "EdgeKVCloudflare", "EdgeKVConsistency", "EdgeKVMiniflare", "EdgeKVSQLite", "EdgeReplay", "EdgeSync",
+                "EdgeWrangler",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Logging", package: "swift-log"),
@@ -183,8 +197,7 @@ let package = Package(
         .testTarget(
             name: "EdgeSessionTests",
             dependencies: [
-                "EdgeSession", "EdgeSessionRedis", "EdgeKV", "EdgeKVSQLite", "EdgeKVConsistency", "EdgeKVTestSupport",
-                "EdgeSupport",
+                "EdgeSession", "EdgeSessionRedis", "EdgeKV", "EdgeKVSQLite", "EdgeKVConsistency", "EdgeSupport",
                 "Edge", .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
         .testTarget(

@@ -1,5 +1,7 @@
 import ArgumentParser
+import EdgeCommandLine
 import EdgeKV
+import EdgeKVBench
 import Foundation
 
 @main

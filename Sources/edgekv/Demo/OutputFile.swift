@@ -1,3 +1,4 @@
+import EdgeCommandLine
 import Foundation
 
 /// Files the CLI writes on request (`--junit`, `--record`).

@@ -1,4 +1,5 @@
 import Edge
+import EdgeCommandLine
 import EdgeKV
 import EdgeReplay
 import Foundation

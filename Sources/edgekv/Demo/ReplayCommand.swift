@@ -1,5 +1,6 @@
 import ArgumentParser
 import DemoApp
+import EdgeCommandLine
 import EdgeReplay
 import Foundation
 import Logging

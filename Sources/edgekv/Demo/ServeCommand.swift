@@ -1,6 +1,7 @@
 import ArgumentParser
 import DemoApp
 import Edge
+import EdgeCommandLine
 import EdgeConfig
 import EdgeHTTP
 import EdgeKV

@@ -1,3 +1,4 @@
+import EdgeCommandLine
 import Foundation
 
 /// Secrets read from files and the environment rather than the command line, where `ps` shows them to every user.

@@ -1,4 +1,5 @@
 import ArgumentParser
+import EdgeCommandLine
 import EdgeHTTP
 
 /// The connection limits `serve` and `api` share.

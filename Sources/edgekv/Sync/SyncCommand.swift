@@ -1,4 +1,5 @@
 import ArgumentParser
+import EdgeCommandLine
 import EdgeConfig
 import EdgeKV
 import EdgeKVCloudflare

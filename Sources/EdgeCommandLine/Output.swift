@@ -3,24 +3,25 @@ import EdgeKV
 import Foundation
 
 /// A failure the user can act on; printed as `Error: <message>` with exit code 1.
-struct CLIError: Error, CustomStringConvertible {
-    let description: String
-    init(_ message: String) { description = message }
+package struct CLIError: Error, CustomStringConvertible {
+    package let description: String
+    package init(_ message: String) { description = message }
 }
 
-enum Output {
+/// What the command-line tool prints, and how.
+package enum Output {
     /// Object members printed first, in this order (the rest follow sorted), so output reads like wrangler's.
-    static let leadingKeys = [
+    package static let leadingKeys = [
         "name", "id", "title", "value", "base64", "expiration", "metadata", "keys", "list_complete",
     ]
 
     /// Writes bytes to stdout exactly.
-    static func write(_ bytes: [UInt8]) {
+    package static func write(_ bytes: [UInt8]) {
         FileHandle.standardOutput.write(Data(bytes))
     }
 
     /// Prints a value as JSON indented by two spaces, followed by a newline.
-    static func printJSON(_ value: some Encodable) throws {
+    package static func printJSON(_ value: some Encodable) throws {
         let json = try JSONValue(parsing: Array(try JSONEncoder().encode(value)))
         var out = ""
         pretty(json, indent: "", into: &out)
@@ -28,7 +29,7 @@ enum Output {
         FileHandle.standardOutput.write(Data(out.utf8))
     }
 
-    static func pretty(_ value: JSONValue, indent: String, into out: inout String) {
+    package static func pretty(_ value: JSONValue, indent: String, into out: inout String) {
         let inner = indent + "  "
         switch value {
         case .array(let items) where !items.isEmpty:
@@ -55,15 +56,15 @@ enum Output {
     }
 
     /// Writes a line to stderr.
-    static func diagnostic(_ line: String) {
+    package static func diagnostic(_ line: String) {
         FileHandle.standardError.write(Data((line + "\n").utf8))
     }
 
-    static var stdinIsTerminal: Bool { isatty(STDIN_FILENO) != 0 }
-    static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
+    package static var stdinIsTerminal: Bool { isatty(STDIN_FILENO) != 0 }
+    package static var stderrIsTerminal: Bool { isatty(STDERR_FILENO) != 0 }
 
     /// Asks for confirmation on a terminal; without one (or with --force) the answer is yes.
-    static func confirm(_ question: String, force: Bool) -> Bool {
+    package static func confirm(_ question: String, force: Bool) -> Bool {
         guard !force, stdinIsTerminal else { return true }
         FileHandle.standardError.write(Data("\(question) [y/N] ".utf8))
         let answer = readLine()?.trimmingCharacters(in: .whitespaces).lowercased() ?? ""
@@ -71,7 +72,7 @@ enum Output {
     }
 
     /// Parses JSON given on the command line or in a file.
-    static func parseJSON(_ text: String, what: String) throws -> JSONValue {
+    package static func parseJSON(_ text: String, what: String) throws -> JSONValue {
         do {
             return try JSONValue(parsing: text)
         } catch {
@@ -81,18 +82,18 @@ enum Output {
 }
 
 /// Progress on stderr for long work, shown only when stderr is a terminal.
-struct Progress {
-    let total: Int
-    let label: String
-    let enabled = Output.stderrIsTerminal
+package struct Progress {
+    package let total: Int
+    package let label: String
+    package let enabled = Output.stderrIsTerminal
     private var lastDraw = ContinuousClock.now - .seconds(1)
 
-    init(total: Int, label: String) {
+    package init(total: Int, label: String) {
         self.total = total
         self.label = label
     }
 
-    mutating func update(_ done: Int) {
+    package mutating func update(_ done: Int) {
         guard enabled, total > 0 else { return }
         let now = ContinuousClock.now
         guard done == total || now - lastDraw > .milliseconds(100) else { return }

@@ -1,7 +1,10 @@
 import ArgumentParser
+import EdgeCommandLine
 
-struct BenchCommand: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(
+/// `edgekv bench`: the benchmarks, each reported as a ratio against its baseline.
+public struct BenchCommand: AsyncParsableCommand {
+    /// The command group and its benchmarks.
+    public static let configuration = CommandConfiguration(
         commandName: "bench",
         abstract: "Benchmarks, each reported as a ratio against its baseline.",
         discussion: """
@@ -12,6 +15,9 @@ struct BenchCommand: AsyncParsableCommand {
             """,
         subcommands: [KVBench.self, SessionBench.self, APIBench.self]
     )
+
+    /// Creates the command (ArgumentParser parses its subcommands).
+    public init() {}
 }
 
 /// Warns on stderr when this binary is a debug build: its figures are far below a release build's and say nothing

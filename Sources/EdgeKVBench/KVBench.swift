@@ -1,4 +1,5 @@
 import ArgumentParser
+import EdgeCommandLine
 import EdgeKV
 import EdgeKVSQLite
 import EdgeSupport
@@ -58,7 +59,7 @@ struct KVBench: AsyncParsableCommand {
 struct Rate {
     let opsPerSecond: Double
 
-    static func median(_ rates: [Double]) -> Rate { Rate(opsPerSecond: edgekv.median(rates)) }
+    static func median(_ rates: [Double]) -> Rate { Rate(opsPerSecond: EdgeKVBench.median(rates)) }
 }
 
 struct KVBenchReport {

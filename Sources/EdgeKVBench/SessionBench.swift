@@ -1,6 +1,7 @@
 import ArgumentParser
 import Crypto
 import Edge
+import EdgeCommandLine
 import EdgeKV
 import EdgeKVSQLite
 import EdgeSession

@@ -1,5 +1,6 @@
 import ArgumentParser
 import Edge
+import EdgeCommandLine
 import EdgeHTTP
 import EdgeKV
 import EdgeKVAPI
