@@ -202,9 +202,9 @@ struct ConnectionLimitTests {
         let server = try await EdgeServer(
             runtime: Self.runtime(reached: reached),
             configuration: EdgeServer.Configuration(
-                port: 0, logger: quietLogger, timeouts: Self.timeouts(shutdown: .seconds(30)))
+                port: 0, logger: quietLogger, timeouts: Self.timeouts(shutdown: .seconds(180)))
         ).start()
-        let connection = try await RawHTTPConnection(port: server.port, timeout: .seconds(20))
+        let connection = try await RawHTTPConnection(port: server.port, timeout: .seconds(90))
         try await connection.send("GET /slow HTTP/1.1\r\nHost: x\r\n\r\n")
         try await reached.wait()
         let start = ContinuousClock.now
@@ -212,7 +212,9 @@ struct ConnectionLimitTests {
         let response = try await connection.readResponse()
         try await stopped
         #expect(response.status == 200 && response.text == "slow")
-        #expect(ContinuousClock.now - start < .seconds(20), "the 30 s grace was waited out")
+        // A grace far longer than a loaded machine needs (25 s has been seen with the suite on two cores), so waiting
+        // it out cannot pass for being slow.
+        #expect(ContinuousClock.now - start < .seconds(90), "the 180 s grace was waited out")
         _ = try await connection.readUntilClosed()
     }
 }

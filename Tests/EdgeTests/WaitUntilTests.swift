@@ -64,7 +64,7 @@ import Testing
         #expect(log.all.count == 4)
     }
 
-    @Test(.timeLimit(.minutes(1))) func awaitingOneRequestDoesNotWaitForAnother() async throws {
+    @Test(.timeLimit(.minutes(3))) func awaitingOneRequestDoesNotWaitForAnother() async throws {
         let slowGate = Gate()
         let runtime = EdgeRuntime(logger: quietLogger) { request, context in
             if request.path == "/slow" { context.waitUntil { await slowGate.wait() } }
@@ -91,7 +91,7 @@ import Testing
         #expect(log.all == ["cleanup"])
     }
 
-    @Test(.timeLimit(.minutes(1))) func overHTTPTheResponseArrivesFirstAndStopAwaitsTheWork() async throws {
+    @Test(.timeLimit(.minutes(3))) func overHTTPTheResponseArrivesFirstAndStopAwaitsTheWork() async throws {
         let gate = Gate()
         let log = EventLog()
         let runtime = EdgeRuntime(logger: quietLogger) { _, context in
