@@ -147,7 +147,8 @@ let package = Package(
             name: "EdgeKVSQLiteTests",
             // KVWriter is not imported: the tests run the built binary as a child process.
             dependencies: ["EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport", "EdgeSpawn", "KVWriter"]),
-        .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig"]),
+        // EdgeKV only to check that config vars and KV JSON print numbers alike.
+        .testTarget(name: "EdgeConfigTests", dependencies: ["EdgeConfig", "EdgeKV"]),
         .testTarget(
             name: "EdgeKVConsistencyTests",
             dependencies: ["EdgeKV", "EdgeKVConsistency", "EdgeKVSQLite", "EdgeKVTestSupport"]),

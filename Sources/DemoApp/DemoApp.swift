@@ -67,38 +67,55 @@ public final class DemoApp: Sendable {
 
     // MARK: Routes
 
-    /// The methods each route answers; any other method on these paths is 405 with `Allow`.
-    static let allowed: [String: [HTTPRequest.Method]] = [
-        "/": [.get, .head], "/login": [.post], "/me": [.get, .head], "/logout": [.post],
-    ]
+    /// The demo's routes; any other method on these paths is 405 with `Allow`.
+    static let router: Router<Handler> = {
+        var router = Router<Handler>()
+        router.add(.get, "/", visit)
+        router.add(.head, "/", visit)
+        router.add(.post, "/login", login)
+        router.add(.get, "/me", me)
+        router.add(.head, "/me", me)
+        router.add(.post, "/logout", logout)
+        return router
+    }()
 
     static let routes: Handler = { request, context in
-        if let methods = allowed[request.path], !methods.contains(request.method) {
-            let allow = methods.map(\.rawValue).joined(separator: ", ")
+        switch router.match(request.method, path: request.path) {
+        case .found(let handler, _):
+            return try await handler(request, context)
+        case .methodNotAllowed(let allowed):
+            let allow = allowed.map(\.rawValue).joined(separator: ", ")
             throw EdgeError(
                 .methodNotAllowed, "\(request.method.rawValue) \(request.path) is not allowed; use \(allow)",
                 headers: [.allow: allow])
-        }
-        let session = try context.session(SessionData.self)
-        switch (request.method, request.path) {
-        case (.get, "/"), (.head, "/"):
-            session.withData { $0.visits = $0.visits.incrementedSaturating }
-            return try Response.json(["visits": session.data.visits])
-        case (.post, "/login"):
-            let user = try await loginUser(request)
-            session.withData { $0.user = user }
-            session.regenerate()
-            return try Response.json(["user": user])
-        case (.get, "/me"), (.head, "/me"):
-            let data = session.data
-            guard let user = data.user else { return try Response.json(UserOnly(user: nil), status: .unauthorized) }
-            return try Response.json(Me(user: user, visits: data.visits))
-        case (.post, "/logout"):
-            session.destroy()
-            return try Response.json(UserOnly(user: nil))
-        default:
+        case .notFound:
             return try Response.json(["error": "not found"], status: .notFound)
         }
+    }
+
+    static let visit: Handler = { _, context in
+        let session = try context.session(SessionData.self)
+        session.withData { $0.visits = $0.visits.incrementedSaturating }
+        return try Response.json(["visits": session.data.visits])
+    }
+
+    static let login: Handler = { request, context in
+        let session = try context.session(SessionData.self)
+        let user = try await loginUser(request)
+        session.withData { $0.user = user }
+        session.regenerate()
+        return try Response.json(["user": user])
+    }
+
+    static let me: Handler = { _, context in
+        let data = try context.session(SessionData.self).data
+        guard let user = data.user else { return try Response.json(UserOnly(user: nil), status: .unauthorized) }
+        return try Response.json(Me(user: user, visits: data.visits))
+    }
+
+    static let logout: Handler = { _, context in
+        try context.session(SessionData.self).destroy()
+        return try Response.json(UserOnly(user: nil))
     }
 
     /// The `user` of a `POST /login` body, `{"user": "alice"}`.

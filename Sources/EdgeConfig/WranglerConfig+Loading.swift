@@ -1,3 +1,4 @@
+import EdgeSupport
 import Foundation
 
 extension WranglerConfig {
@@ -40,16 +41,12 @@ extension WranglerConfig {
                 )
             }
         case .json:
+            let bytes = Array(text.utf8)
             do {
-                document = try JSONCReader.parse(text)
+                document = try JSONReader<ConfigValue>.parse(bytes, dialect: .jsonc)
             } catch {
-                throw ConfigError(
-                    code: .syntax,
-                    fileURL: url,
-                    line: error.line,
-                    column: error.column,
-                    message: error.message
-                )
+                let (line, column) = error.lineAndColumn(in: bytes)
+                throw ConfigError(code: .syntax, fileURL: url, line: line, column: column, message: error.message)
             }
         }
         return try WranglerConfigDecoder(fileURL: url, format: format).decode(document)

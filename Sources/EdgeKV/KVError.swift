@@ -23,13 +23,14 @@ public struct KVError: Error, Sendable, Hashable, CustomStringConvertible {
     /// The message after the status (or the whole `TypeError` message).
     public let message: String
     /// The service's numeric error code, when the failure came from Cloudflare's API.
-    public var code: Int?
+    public let code: Int?
 
-    /// Creates a backend failure.
-    public init(_ operation: KVOperation, status: Int, _ message: String) {
+    /// Creates a backend failure; `code` is the service's numeric code when the failure came from Cloudflare's API.
+    public init(_ operation: KVOperation, status: Int, _ message: String, code: Int? = nil) {
         self.operation = operation
         self.status = status
         self.message = message
+        self.code = code
     }
 
     /// Creates a client-side `TypeError`.
@@ -41,6 +42,7 @@ public struct KVError: Error, Sendable, Hashable, CustomStringConvertible {
         self.operation = operation
         self.status = status
         self.message = message
+        self.code = nil
     }
 
     /// True for the binding's client-side `TypeError`s.

@@ -41,10 +41,22 @@ public struct APIError: Error, Sendable, Hashable, CustomStringConvertible {
     /// A bad request: KV's text where there is one.
     static func badRequest(_ message: String) -> APIError { APIError(status: 400, code: 10400, message: message) }
 
-    /// A KV validation failure: its status and text (`Invalid expiration_ttl of 30. …`).
-    init(_ error: KVError) {
+    /// A KV failure: its status and text (`Invalid expiration_ttl of 30. …`), and the service's code when the failure
+    /// came from Cloudflare's API, else ``code(forKVStatus:)``. `prefix` goes before the text (`[3]: `).
+    init(_ error: KVError, prefix: String = "") {
         let status = error.status ?? 400
-        self.init(status: status, code: 10000 + status, message: error.message)
+        self.init(status: status, code: error.code ?? Self.code(forKVStatus: status), message: prefix + error.message)
+    }
+
+    /// The code answered with a KV failure of `status` raised here: Cloudflare's where it documents one (10009 key
+    /// not found, 971 rate limited), the code of a body over the limit for 413, and the bad-request code otherwise.
+    static func code(forKVStatus status: Int) -> Int {
+        switch status {
+        case 404: keyNotFound.code
+        case 413: bodyTooLarge(limit: 0).code
+        case 429: 971
+        default: badRequest("").code
+        }
     }
 
     /// A namespace failure with Cloudflare's code (10013 not found, 10014 duplicate title).

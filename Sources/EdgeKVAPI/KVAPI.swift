@@ -98,85 +98,90 @@ public struct KVAPI: Sendable {
 
     // MARK: Routing
 
-    func route(_ request: Request, context: Context) async throws -> Response {
-        // Route on the raw path; decode each segment with plain percent-decoding (`+` stays `+`).
-        var raw = request.path.split(separator: "/", omittingEmptySubsequences: false).dropFirst().map(String.init)
-        if raw.count >= 2, raw[0] == "client", raw[1] == "v4" { raw.removeFirst(2) }
-        if raw.last == "" { raw.removeLast() }
-        guard raw.count >= 5, raw[0] == "accounts", raw[2] == "storage", raw[3] == "kv", raw[4] == "namespaces"
-        else { throw APIError.noRoute }
-        let account = try decodeSegment(raw[1], what: "account id")
-        if let pinned = configuration.accountID, account != pinned {
-            throw APIError(
-                status: 403, code: 10000, message: "Authentication error: this server serves one account only")
-        }
-        let rest = Array(raw.dropFirst(5))
-        let method = request.method
-        switch rest.count {
-        case 0:
-            switch method {
-            case .get: return try await listNamespaces(request)
-            case .post: return try await createNamespace(request)
-            default: throw APIError.methodNotAllowed(method)
-            }
-        case 1:
-            let id = try namespaceID(rest[0])
-            switch method {
-            case .get: return Envelope.success(namespaceJSON(try await requireNamespace(id)))
-            case .put: return try await renameNamespace(id, request)
-            case .delete:
-                try await namespaces.deleteNamespace(id: id)
-                return Envelope.success(.object([:]))
-            default: throw APIError.methodNotAllowed(method)
-            }
-        default:
-            let id = try namespaceID(rest[0])
-            return try await namespaceRoute(id, Array(rest.dropFirst()), request)
-        }
+    /// What a request asks for, once its method and path are matched.
+    enum Endpoint: Sendable {
+        case listNamespaces, createNamespace, readNamespace, renameNamespace, deleteNamespace
+        case listKeys, readValue, writeValue, deleteValue, readMetadata, bulkWrite, bulkDelete, bulkGet
     }
 
-    func namespaceRoute(_ id: String, _ rest: [String], _ request: Request) async throws -> Response {
-        let method = request.method
-        switch (rest.count, rest[0]) {
-        case (1, "keys"):
-            guard method == .get else { throw APIError.methodNotAllowed(method) }
-            return try await listKeys(id, request)
-        case (2, "values"):
-            let key = try decodeKey(rest[1])
-            switch method {
-            case .get: return try await readValue(id, key)
-            case .put: return try await writeValue(id, key, request)
-            case .delete:
-                let kv = try await namespace(id)
-                try await kv.delete(key)
-                return Envelope.success(.object([:]))
-            default: throw APIError.methodNotAllowed(method)
+    /// Every route, relative to the API's root (with or without `/client/v4`).
+    static let router: Router<Endpoint> = {
+        let namespaces = "/accounts/:account/storage/kv/namespaces"
+        let namespace = namespaces + "/:namespace"
+        var router = Router<Endpoint>()
+        router.add(.get, namespaces, .listNamespaces)
+        router.add(.post, namespaces, .createNamespace)
+        router.add(.get, namespace, .readNamespace)
+        router.add(.put, namespace, .renameNamespace)
+        router.add(.delete, namespace, .deleteNamespace)
+        router.add(.get, namespace + "/keys", .listKeys)
+        router.add(.get, namespace + "/values/:key", .readValue)
+        router.add(.put, namespace + "/values/:key", .writeValue)
+        router.add(.delete, namespace + "/values/:key", .deleteValue)
+        router.add(.get, namespace + "/metadata/:key", .readMetadata)
+        router.add(.put, namespace + "/bulk", .bulkWrite)
+        router.add(.delete, namespace + "/bulk", .bulkDelete)
+        router.add(.post, namespace + "/bulk/delete", .bulkDelete)
+        router.add(.post, namespace + "/bulk/get", .bulkGet)
+        return router
+    }()
+
+    // Parameters checked before the route and the method, whatever follows them: the account of any path under
+    // `namespaces`, the id of any path under a namespace, and the key of a value (a key that cannot be decoded is a
+    // 400 on any method).
+    static let accountScope = RoutePattern("/accounts/:account/storage/kv/namespaces")
+    static let namespaceScope = RoutePattern("/accounts/:account/storage/kv/namespaces/:namespace")
+    static let valuePattern = RoutePattern("/accounts/:account/storage/kv/namespaces/:namespace/values/:key")
+
+    func route(_ request: Request, context: Context) async throws -> Response {
+        // Route on the raw path; decode each parameter with plain percent-decoding (`+` stays `+`).
+        var segments = RoutePattern.segments(ofPath: request.path)
+        if segments.starts(with: ["client", "v4"]) { segments.removeFirst(2) }
+        if segments.last == "" { segments.removeLast() }
+        if let scope = Self.accountScope.matchPrefix(segments) {
+            let account = try decodeSegment(scope["account"] ?? "", what: "account id")
+            if let pinned = configuration.accountID, account != pinned {
+                throw APIError(
+                    status: 403, code: 10000, message: "Authentication error: this server serves one account only")
             }
-        case (2, "metadata"):
-            guard method == .get else { throw APIError.methodNotAllowed(method) }
-            let key = try decodeKey(rest[1])
-            try KVValidation.validateKey(key, for: .get)
-            guard let entry = try await namespace(id).readEntry(key) else { throw APIError.keyNotFound }
-            return Envelope.success(entry.metadata ?? .null)
-        case (1, "bulk"):
-            switch method {
-            case .put: return try await bulkWrite(id, request)
-            case .delete: return try await bulkDelete(id, request)
-            default: throw APIError.methodNotAllowed(method)
-            }
-        case (2, "bulk") where rest[1] == "delete":
-            guard method == .post else { throw APIError.methodNotAllowed(method) }
-            return try await bulkDelete(id, request)
-        case (2, "bulk") where rest[1] == "get":
-            guard method == .post else { throw APIError.methodNotAllowed(method) }
-            return try await bulkGet(id, request)
-        default:
+        }
+        let id = try Self.namespaceScope.matchPrefix(segments).map { try namespaceID($0["namespace"] ?? "") } ?? ""
+        let valueKey = try Self.valuePattern.match(segments).map { try decodeKey($0["key"] ?? "") } ?? ""
+        switch Self.router.match(request.method, segments: segments) {
+        case .notFound:
             throw APIError.noRoute
+        case .methodNotAllowed:
+            throw APIError.methodNotAllowed(request.method)
+        case .found(let endpoint, let parameters):
+            switch endpoint {
+            case .listNamespaces: return try await listNamespaces(request)
+            case .createNamespace: return try await createNamespace(request)
+            case .readNamespace: return Envelope.success(namespaceJSON(try await requireNamespace(id)))
+            case .renameNamespace: return try await renameNamespace(id, request)
+            case .deleteNamespace:
+                try await namespaces.deleteNamespace(id: id)
+                return Envelope.success(.object([:]))
+            case .listKeys: return try await listKeys(id, request)
+            case .readValue: return try await readValue(id, valueKey)
+            case .writeValue: return try await writeValue(id, valueKey, request)
+            case .deleteValue:
+                let kv = try await namespace(id)
+                try await kv.delete(valueKey)
+                return Envelope.success(.object([:]))
+            case .readMetadata:
+                let key = try decodeKey(parameters["key"] ?? "")
+                try KVValidation.validateKey(key, for: .get)
+                guard let entry = try await namespace(id).readEntry(key) else { throw APIError.keyNotFound }
+                return Envelope.success(entry.metadata ?? .null)
+            case .bulkWrite: return try await bulkWrite(id, request)
+            case .bulkDelete: return try await bulkDelete(id, request)
+            case .bulkGet: return try await bulkGet(id, request)
+            }
         }
     }
 
     func decodeSegment(_ raw: String, what: String) throws -> String {
-        guard let decoded = raw.removingPercentEncoding, !decoded.isEmpty else {
+        guard let decoded = PercentCoding.decode(raw), !decoded.isEmpty else {
             throw APIError.badRequest("Could not URL-decode \(what)")
         }
         return decoded
@@ -191,7 +196,7 @@ public struct KVAPI: Sendable {
 
     /// A key segment: plain percent-decoding, with the KV service's texts for bad keys.
     func decodeKey(_ raw: String) throws -> String {
-        guard let key = raw.removingPercentEncoding else { throw APIError.badRequest("Could not URL-decode key name") }
+        guard let key = PercentCoding.decode(raw) else { throw APIError.badRequest("Could not URL-decode key name") }
         if key.isEmpty { throw APIError.badRequest("Key names must not be empty") }
         if key == "." || key == ".." {
             throw APIError.badRequest("Illegal key name \"\(key)\". Please use a different name.")
@@ -400,9 +405,7 @@ public struct KVAPI: Sendable {
             do {
                 writes.append(try BulkItem.write(item, clock: kv.clock))
             } catch let error as KVError {
-                throw APIError(
-                    status: error.status ?? 400, code: 10000 + (error.status ?? 400),
-                    message: "[\(index)]: \(error.message)")
+                throw APIError(error, prefix: "[\(index)]: ")
             } catch let error as APIError {
                 throw APIError(status: error.status, code: error.code, message: "[\(index)]: \(error.message)")
             }
@@ -450,9 +453,7 @@ public struct KVAPI: Sendable {
                 do {
                     try KVValidation.validateKey(s, for: .getBulk)
                 } catch let error as KVError {
-                    throw APIError(
-                        status: error.status ?? 400, code: 10000 + (error.status ?? 400),
-                        message: "keys[\(index)]: \(error.message)")
+                    throw APIError(error, prefix: "keys[\(index)]: ")
                 }
                 keys.append(s)
                 // The key past the limit ends the read with the service's own error.

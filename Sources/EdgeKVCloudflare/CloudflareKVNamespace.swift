@@ -32,9 +32,7 @@ public struct CloudflareKVNamespace: KVNamespace {
         } catch let error as CloudflareAPIError {
             if error.code == 10013 { throw KVNamespaceError.notFound(id) }
             if (400..<500).contains(error.status) && error.status != 401 && error.status != 403 {
-                var kvError = KVError(operation, status: error.status, error.message)
-                kvError.code = error.code
-                throw kvError
+                throw KVError(operation, status: error.status, error.message, code: error.code)
             }
             throw error
         }

@@ -14,9 +14,10 @@ enum Main {
             } else {
                 try command.run()
             }
-        } catch let error as KVError where error.code != nil {
-            // A failure Cloudflare's API reported: show its numeric code beside the KV text.
-            EdgeKVCommand.exit(withError: CLIError("\(error) [code: \(error.code!)]"))
+        } catch let error as KVError {
+            // A failure Cloudflare's API reported carries its numeric code: show it beside the KV text.
+            guard let code = error.code else { EdgeKVCommand.exit(withError: error) }
+            EdgeKVCommand.exit(withError: CLIError("\(error) [code: \(code)]"))
         } catch {
             let exitCode = EdgeKVCommand.exitCode(for: error)
             if exitCode == .validationFailure, let hint = dashHint(Array(CommandLine.arguments.dropFirst())) {

@@ -44,31 +44,22 @@ enum ConfigValue: Sendable, Equatable {
         }
     }
 
-    /// A number as JavaScript's `String(number)` writes it in the common cases: the shortest text that
-    /// reads back the same value, `8080` rather than `8080.0`, `1.5e-7` rather than `1.5e-07`, and
-    /// `NaN` / `Infinity` for the non-finite values.
+    /// A number as JavaScript's `String(number)` writes it, which is what a Worker sees for a numeric var.
     static func numberText(_ double: Double) -> String {
-        if double.isNaN {
-            return "NaN"
-        }
-        if double.isInfinite {
-            return double < 0 ? "-Infinity" : "Infinity"
-        }
-        if double == double.rounded(), abs(double) < 1e15 {
-            return String(Int64(double))
-        }
-        let text = String(double)
-        guard let e = text.firstIndex(of: "e") else { return text }
-        var exponent = text[text.index(after: e)...]
-        let sign = exponent.first == "-" ? "-" : "+"
-        exponent = exponent.drop { $0 == "-" || $0 == "+" || $0 == "0" }
-        return text[..<e] + "e" + sign + (exponent.isEmpty ? "0" : exponent)
+        JavaScriptNumber.string(double)
     }
 
     /// `text` as a JSON string literal.
     static func jsonQuoted(_ text: String) -> String {
         JSONString.quoted(text)
     }
+}
+
+// JSON and JSONC documents are read by the shared reader straight into configuration values.
+extension ConfigValue: JSONReadable {
+    static func int(_ value: Int64) -> ConfigValue { .integer(Int(value)) }
+    static func double(_ value: Double) -> ConfigValue { .float(value) }
+    static func object(_ members: [String: ConfigValue]) -> ConfigValue { .table(members) }
 }
 
 /// The syntax a configuration file is written in; it decides how types are named in error messages.

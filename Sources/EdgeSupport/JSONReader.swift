@@ -1,29 +1,87 @@
-/// A syntax error in a JSONC document, with its 1-based line and column (in Unicode scalars).
-struct JSONCSyntaxError: Error, Equatable {
-    var line: Int
-    var column: Int
-    var message: String
+/// A value type a ``JSONReader`` can build: one constructor per JSON kind.
+///
+/// Enum cases with these names witness the requirements directly (`case int(Int64)` is `static func int`).
+package protocol JSONReadable {
+    /// JSON `null`.
+    static var null: Self { get }
+    /// `true` or `false`.
+    static func bool(_ value: Bool) -> Self
+    /// A number without fraction or exponent that fits in 64 bits.
+    static func int(_ value: Int64) -> Self
+    /// Any other number.
+    static func double(_ value: Double) -> Self
+    /// A string, escapes resolved.
+    static func string(_ value: String) -> Self
+    /// An array.
+    static func array(_ elements: [Self]) -> Self
+    /// An object; a repeated key keeps its last value, as in JavaScript.
+    static func object(_ members: [String: Self]) -> Self
 }
 
-/// Reads JSON with comments, the dialect of `wrangler.json` and `wrangler.jsonc`: `//` and `/* */`
-/// comments outside strings are whitespace, and a comma may trail the last member of an object or array.
+/// The dialect a ``JSONReader`` accepts.
+package struct JSONDialect: Sendable, Equatable {
+    /// `//` and `/* */` comments outside strings count as whitespace.
+    package var allowsComments: Bool
+    /// A comma may follow the last member of an object or array.
+    package var allowsTrailingCommas: Bool
+    /// A `\u` escape of a lone surrogate is an error; otherwise it reads as U+FFFD, which is what a Worker's
+    /// `TextEncoder` writes for the string `JSON.parse` returns.
+    package var rejectsLoneSurrogates: Bool
+
+    /// RFC 8259 JSON, as `JSON.parse` reads it.
+    package static let json = JSONDialect(
+        allowsComments: false, allowsTrailingCommas: false, rejectsLoneSurrogates: false)
+
+    /// JSON with comments, the dialect of `wrangler.json` and `wrangler.jsonc`. A lone surrogate is refused:
+    /// it cannot be part of a name or id, and replacing it would change the value silently.
+    package static let jsonc = JSONDialect(
+        allowsComments: true, allowsTrailingCommas: true, rejectsLoneSurrogates: true)
+}
+
+/// Why a JSON text could not be read, and where.
+package struct JSONSyntaxError: Error, Sendable, Hashable {
+    /// The byte offset of the problem in the input.
+    package var offset: Int
+    /// What was wrong, such as `unexpected character '}', expected ',' or ']'`.
+    package var message: String
+
+    /// The 1-based line and column of ``offset`` in `bytes`, columns counted in Unicode scalars.
+    package func lineAndColumn(in bytes: [UInt8]) -> (line: Int, column: Int) {
+        var line = 1
+        var column = 1
+        for byte in bytes[..<min(offset, bytes.count)] {
+            if byte == UInt8(ascii: "\n") {
+                line += 1
+                column = 1
+            } else if byte & 0xC0 != 0x80 {
+                // Continuation bytes of multi-byte characters do not advance the column.
+                column += 1
+            }
+        }
+        return (line, column)
+    }
+}
+
+/// The one JSON parser: strict JSON for KV values and metadata, JSONC for wrangler configuration.
 ///
-/// Written by hand rather than stripping comments for `JSONSerialization`, so that syntax errors carry
-/// the exact line and column, and integers, floats and booleans stay distinct.
-struct JSONCReader {
-    /// Containers nested deeper than this are rejected instead of exhausting the stack.
-    static let maximumDepth = 512
+/// Written by hand so that errors carry an exact position and integers stay distinct from floating point.
+/// Containers nested deeper than ``maximumDepth`` are refused instead of exhausting the stack.
+package struct JSONReader<Value: JSONReadable> {
+    /// The deepest nesting of objects and arrays accepted.
+    package static var maximumDepth: Int { 512 }
 
     private let bytes: [UInt8]
+    private let dialect: JSONDialect
     private var offset = 0
 
-    private init(_ text: String) {
-        bytes = Array(text.utf8)
+    private init(_ bytes: [UInt8], _ dialect: JSONDialect) {
+        self.bytes = bytes
+        self.dialect = dialect
     }
 
-    /// Parses a whole document: one value surrounded by whitespace and comments.
-    static func parse(_ text: String) throws(JSONCSyntaxError) -> ConfigValue {
-        var reader = JSONCReader(text)
+    /// Parses a whole document: one value with nothing but whitespace (and comments, when allowed) around it.
+    package static func parse(_ bytes: [UInt8], dialect: JSONDialect = .json) throws(JSONSyntaxError) -> Value {
+        var reader = JSONReader(bytes, dialect)
         let value = try reader.parseValue(depth: 0)
         try reader.skipTrivia()
         if reader.offset < reader.bytes.count {
@@ -34,7 +92,7 @@ struct JSONCReader {
 
     // MARK: - Values
 
-    private mutating func parseValue(depth: Int) throws(JSONCSyntaxError) -> ConfigValue {
+    private mutating func parseValue(depth: Int) throws(JSONSyntaxError) -> Value {
         try skipTrivia()
         guard let byte = peek() else {
             throw error("unexpected end of file, expected a value")
@@ -59,20 +117,22 @@ struct JSONCReader {
         }
     }
 
-    private mutating func parseObject(depth: Int) throws(JSONCSyntaxError) -> ConfigValue {
+    private mutating func parseObject(depth: Int) throws(JSONSyntaxError) -> Value {
         guard depth <= Self.maximumDepth else {
             throw error("objects and arrays are nested more than \(Self.maximumDepth) deep")
         }
         offset += 1  // {
-        var members: [String: ConfigValue] = [:]
+        var members: [String: Value] = [:]
+        var afterComma = false
         while true {
             try skipTrivia()
-            if peek() == UInt8(ascii: "}") {
+            if peek() == UInt8(ascii: "}"), !afterComma || dialect.allowsTrailingCommas {
                 offset += 1
-                return .table(members)
+                return .object(members)
             }
             guard peek() == UInt8(ascii: "\"") else {
-                throw unexpectedCharacter(expected: "a string key or '}'")
+                throw unexpectedCharacter(
+                    expected: afterComma && !dialect.allowsTrailingCommas ? "a string key" : "a string key or '}'")
             }
             let key = try parseString()
             try skipTrivia()
@@ -80,30 +140,31 @@ struct JSONCReader {
                 throw unexpectedCharacter(expected: "':'")
             }
             offset += 1
-            // A repeated key replaces the earlier value, as in JavaScript.
             members[key] = try parseValue(depth: depth)
             try skipTrivia()
             switch peek() {
             case UInt8(ascii: ","):
                 offset += 1
+                afterComma = true
             case UInt8(ascii: "}"):
                 offset += 1
-                return .table(members)
+                return .object(members)
             default:
                 throw unexpectedCharacter(expected: "',' or '}'")
             }
         }
     }
 
-    private mutating func parseArray(depth: Int) throws(JSONCSyntaxError) -> ConfigValue {
+    private mutating func parseArray(depth: Int) throws(JSONSyntaxError) -> Value {
         guard depth <= Self.maximumDepth else {
             throw error("objects and arrays are nested more than \(Self.maximumDepth) deep")
         }
         offset += 1  // [
-        var elements: [ConfigValue] = []
+        var elements: [Value] = []
+        var afterComma = false
         while true {
             try skipTrivia()
-            if peek() == UInt8(ascii: "]") {
+            if peek() == UInt8(ascii: "]"), !afterComma || dialect.allowsTrailingCommas {
                 offset += 1
                 return .array(elements)
             }
@@ -112,6 +173,7 @@ struct JSONCReader {
             switch peek() {
             case UInt8(ascii: ","):
                 offset += 1
+                afterComma = true
             case UInt8(ascii: "]"):
                 offset += 1
                 return .array(elements)
@@ -121,7 +183,7 @@ struct JSONCReader {
         }
     }
 
-    private mutating func parseString() throws(JSONCSyntaxError) -> String {
+    private mutating func parseString() throws(JSONSyntaxError) -> String {
         let start = offset
         offset += 1  // opening quote
         var utf8: [UInt8] = []
@@ -145,7 +207,7 @@ struct JSONCReader {
         }
     }
 
-    private mutating func parseEscape(into utf8: inout [UInt8]) throws(JSONCSyntaxError) {
+    private mutating func parseEscape(into utf8: inout [UInt8]) throws(JSONSyntaxError) {
         let escapeStart = offset - 1
         guard let byte = peek() else {
             throw error("unterminated string")
@@ -172,24 +234,29 @@ struct JSONCReader {
         }
         var value = try parseHex4(escapeStart: escapeStart)
         if (0xD800..<0xDC00).contains(value) {
-            // A high surrogate must be followed by an escaped low surrogate.
-            guard peek() == UInt8(ascii: "\\"), peek(at: offset + 1) == UInt8(ascii: "u") else {
-                throw error("unpaired surrogate in \\u escape", at: escapeStart)
+            let lowStart = offset
+            if peek() == UInt8(ascii: "\\"), peek(at: offset + 1) == UInt8(ascii: "u") {
+                offset += 2
+                let low = try parseHex4(escapeStart: lowStart)
+                if (0xDC00..<0xE000).contains(low) {
+                    value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
+                } else {
+                    // Not a pair: the second escape is read on its own.
+                    offset = lowStart
+                }
             }
-            offset += 2
-            let low = try parseHex4(escapeStart: offset - 2)
-            guard (0xDC00..<0xE000).contains(low) else {
-                throw error("unpaired surrogate in \\u escape", at: escapeStart)
-            }
-            value = 0x10000 + ((value - 0xD800) << 10) + (low - 0xDC00)
         }
         guard let scalar = Unicode.Scalar(value) else {
-            throw error("unpaired surrogate in \\u escape", at: escapeStart)
+            if dialect.rejectsLoneSurrogates {
+                throw error("unpaired surrogate in \\u escape", at: escapeStart)
+            }
+            UTF8.encode("\u{FFFD}") { utf8.append($0) }
+            return
         }
         UTF8.encode(scalar) { utf8.append($0) }
     }
 
-    private mutating func parseHex4(escapeStart: Int) throws(JSONCSyntaxError) -> UInt32 {
+    private mutating func parseHex4(escapeStart: Int) throws(JSONSyntaxError) -> UInt32 {
         var value: UInt32 = 0
         for _ in 0..<4 {
             guard let byte = peek(), let digit = hexValue(byte) else {
@@ -201,7 +268,7 @@ struct JSONCReader {
         return value
     }
 
-    private mutating func parseNumber() throws(JSONCSyntaxError) -> ConfigValue {
+    private mutating func parseNumber() throws(JSONSyntaxError) -> Value {
         let start = offset
         var isInteger = true
         if peek() == UInt8(ascii: "-") {
@@ -226,16 +293,16 @@ struct JSONCReader {
             try skipDigits()
         }
         let text = String(decoding: bytes[start..<offset], as: UTF8.self)
-        if isInteger, let integer = Int(text) {
-            return .integer(integer)
+        if isInteger, let integer = Int64(text) {
+            return .int(integer)
         }
         guard let double = Double(text) else {
             throw error("invalid number \(text)", at: start)
         }
-        return .float(double)
+        return .double(double)
     }
 
-    private mutating func skipDigits() throws(JSONCSyntaxError) {
+    private mutating func skipDigits() throws(JSONSyntaxError) {
         guard let byte = peek(), isDigit(byte) else {
             throw unexpectedCharacter(expected: "a digit")
         }
@@ -244,7 +311,7 @@ struct JSONCReader {
         }
     }
 
-    private mutating func parseLiteral(_ word: String, _ value: ConfigValue) throws(JSONCSyntaxError) -> ConfigValue {
+    private mutating func parseLiteral(_ word: String, _ value: Value) throws(JSONSyntaxError) -> Value {
         for expected in word.utf8 {
             guard peek() == expected else {
                 throw unexpectedCharacter(expected: "'\(word)'")
@@ -256,36 +323,40 @@ struct JSONCReader {
 
     // MARK: - Whitespace and comments
 
-    /// Skips whitespace, `// line` comments and `/* block */` comments.
-    private mutating func skipTrivia() throws(JSONCSyntaxError) {
+    /// Skips whitespace and, when the dialect allows them, `// line` and `/* block */` comments.
+    private mutating func skipTrivia() throws(JSONSyntaxError) {
         while let byte = peek() {
             switch byte {
             case UInt8(ascii: " "), UInt8(ascii: "\t"), UInt8(ascii: "\n"), UInt8(ascii: "\r"):
                 offset += 1
-            case UInt8(ascii: "/") where peek(at: offset + 1) == UInt8(ascii: "/"):
+            case UInt8(ascii: "/") where dialect.allowsComments && peek(at: offset + 1) == UInt8(ascii: "/"):
+                offset += 2
                 while let byte = peek(), byte != UInt8(ascii: "\n"), byte != UInt8(ascii: "\r") {
                     offset += 1
                 }
-            case UInt8(ascii: "/") where peek(at: offset + 1) == UInt8(ascii: "*"):
+            case UInt8(ascii: "/") where dialect.allowsComments && peek(at: offset + 1) == UInt8(ascii: "*"):
                 let start = offset
                 offset += 2
-                while !(peek() == UInt8(ascii: "*") && peek(at: offset + 1) == UInt8(ascii: "/")) {
-                    guard peek() != nil else {
+                while true {
+                    guard let byte = peek() else {
                         throw error("unterminated block comment", at: start)
+                    }
+                    if byte == UInt8(ascii: "*"), peek(at: offset + 1) == UInt8(ascii: "/") {
+                        offset += 2
+                        break
                     }
                     offset += 1
                 }
-                offset += 2
             default:
                 return
             }
         }
     }
 
-    // MARK: - Helpers
+    // MARK: - Bytes
 
     private func peek() -> UInt8? {
-        peek(at: offset)
+        offset < bytes.count ? bytes[offset] : nil
     }
 
     private func peek(at index: Int) -> UInt8? {
@@ -310,8 +381,10 @@ struct JSONCReader {
         return hex.count == 1 ? "0" + hex : hex
     }
 
-    /// "unexpected character 'x', expected ..." at the current offset, or "unexpected end of file".
-    private func unexpectedCharacter(expected: String) -> JSONCSyntaxError {
+    // MARK: - Errors
+
+    /// "unexpected character 'x', expected ..." at the current offset, or "unexpected end of file, expected ...".
+    private func unexpectedCharacter(expected: String) -> JSONSyntaxError {
         guard offset < bytes.count else {
             return error("unexpected end of file, expected \(expected)")
         }
@@ -336,19 +409,7 @@ struct JSONCReader {
         return "'\(text)'"
     }
 
-    private func error(_ message: String, at index: Int? = nil) -> JSONCSyntaxError {
-        let target = min(index ?? offset, bytes.count)
-        var line = 1
-        var column = 1
-        for byte in bytes[..<target] {
-            if byte == UInt8(ascii: "\n") {
-                line += 1
-                column = 1
-            } else if byte & 0xC0 != 0x80 {
-                // Count scalars, not bytes: continuation bytes of multi-byte characters do not advance.
-                column += 1
-            }
-        }
-        return JSONCSyntaxError(line: line, column: column, message: message)
+    private func error(_ message: String, at index: Int? = nil) -> JSONSyntaxError {
+        JSONSyntaxError(offset: min(index ?? offset, bytes.count), message: message)
     }
 }
