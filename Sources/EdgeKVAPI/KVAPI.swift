@@ -155,8 +155,9 @@ public struct KVAPI: Sendable {
         case (2, "metadata"):
             guard method == .get else { throw APIError.methodNotAllowed(method) }
             let key = try decodeKey(rest[1])
+            // The key is checked before the namespace is looked up, as well as by the read.
             try KVValidation.validateKey(key, for: .get)
-            guard let entry = try await namespace(id).readEntry(key) else { throw APIError.keyNotFound }
+            guard let entry = try await namespace(id).getEntry(key) else { throw APIError.keyNotFound }
             return Envelope.success(entry.metadata ?? .null)
         case (1, "bulk"):
             switch method {
@@ -310,8 +311,9 @@ public struct KVAPI: Sendable {
     }
 
     func readValue(_ id: String, _ key: String) async throws -> Response {
+        // The key is checked before the namespace is looked up, as well as by the read.
         try KVValidation.validateKey(key, for: .get)
-        guard let entry = try await namespace(id).readEntry(key) else { throw APIError.keyNotFound }
+        guard let entry = try await namespace(id).getEntry(key) else { throw APIError.keyNotFound }
         var headers: HTTPFields = [:]
         if let e = entry.expiration { headers[HTTPField.Name("expiration")!] = String(e) }
         return Response.bytes(entry.value, headers: headers)
