@@ -206,7 +206,7 @@ public final class DemoApp: Sendable {
         let store: any SessionStore
         switch kind {
         case "kv":
-            store = KvSessionStore(binding: "SESSIONS")
+            store = KVSessionStore(binding: "SESSIONS")
         case "memory":
             store = cached("memory") { UnsafeMemoryStore() }
         case "unsigned":

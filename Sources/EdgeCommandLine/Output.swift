@@ -10,11 +10,6 @@ package struct CLIError: Error, CustomStringConvertible {
 
 /// What the command-line tool prints, and how.
 package enum Output {
-    /// Object members printed first, in this order (the rest follow sorted), so output reads like wrangler's.
-    package static let leadingKeys = [
-        "name", "id", "title", "value", "base64", "expiration", "metadata", "keys", "list_complete",
-    ]
-
     /// Writes bytes to stdout exactly.
     package static func write(_ bytes: [UInt8]) {
         FileHandle.standardOutput.write(Data(bytes))
@@ -23,36 +18,7 @@ package enum Output {
     /// Prints a value as JSON indented by two spaces, followed by a newline.
     package static func printJSON(_ value: some Encodable) throws {
         let json = try JSONValue(parsing: Array(try JSONEncoder().encode(value)))
-        var out = ""
-        pretty(json, indent: "", into: &out)
-        out += "\n"
-        FileHandle.standardOutput.write(Data(out.utf8))
-    }
-
-    package static func pretty(_ value: JSONValue, indent: String, into out: inout String) {
-        let inner = indent + "  "
-        switch value {
-        case .array(let items) where !items.isEmpty:
-            out += "[\n"
-            for (i, item) in items.enumerated() {
-                out += inner
-                pretty(item, indent: inner, into: &out)
-                out += i == items.count - 1 ? "\n" : ",\n"
-            }
-            out += indent + "]"
-        case .object(let members) where !members.isEmpty:
-            let keys =
-                leadingKeys.filter { members[$0] != nil } + members.keys.filter { !leadingKeys.contains($0) }.sorted()
-            out += "{\n"
-            for (i, key) in keys.enumerated() {
-                out += inner + JSONValue.string(key).serialized + ": "
-                pretty(members[key]!, indent: inner, into: &out)
-                out += i == keys.count - 1 ? "\n" : ",\n"
-            }
-            out += indent + "}"
-        default:
-            out += value.serialized
-        }
+        FileHandle.standardOutput.write(Data((json.prettyPrinted() + "\n").utf8))
     }
 
     /// Writes a line to stderr.

@@ -2,29 +2,33 @@ import Foundation
 
 // The Workers binding surface: what `env.NAMESPACE.get/put/delete/list` do, with their checks.
 extension KVNamespace {
-    private func entry(_ key: String, cacheTtl: Int?, metadata: Bool = true) async throws -> KVEntry? {
+    /// Reads a key's entry — value, expiration and, with `metadata`, its metadata — checked as `get` checks it; nil
+    /// when the key is missing or expired. Without `metadata` a backend may skip fetching it (the entry's metadata
+    /// can then be nil although the key has some).
+    /// - Throws: ``KVError`` for an invalid key or `cacheTtl`.
+    public func getEntry(_ key: String, metadata: Bool = true, cacheTtl: Int? = nil) async throws -> KVEntry? {
         try KVValidation.validateKey(key, for: .get)
         try KVValidation.validateCacheTtl(cacheTtl, for: .get)
-        return try await metadata ? readEntry(key) : readValue(key)
+        return try await metadata ? readEntry(key) : readEntrySkippingMetadata(key)
     }
 
     /// Reads a value as UTF-8 text (`get(key)` / `get(key, "text")`); nil when the key is missing or expired.
     /// - Throws: ``KVError`` for an invalid key or `cacheTtl`.
     public func get(_ key: String, cacheTtl: Int? = nil) async throws -> String? {
-        try await entry(key, cacheTtl: cacheTtl, metadata: false).map { String(decoding: $0.value, as: UTF8.self) }
+        try await getEntry(key, metadata: false, cacheTtl: cacheTtl).map { String(decoding: $0.value, as: UTF8.self) }
     }
 
     /// Reads a value and decodes it from JSON (`get(key, "json")`).
     /// - Throws: ``KVError`` for an invalid key, or the decoder's error when the value is not the JSON expected.
     public func get<T: Decodable>(_ key: String, as type: T.Type, cacheTtl: Int? = nil) async throws -> T? {
-        guard let e = try await entry(key, cacheTtl: cacheTtl, metadata: false) else { return nil }
+        guard let e = try await getEntry(key, metadata: false, cacheTtl: cacheTtl) else { return nil }
         return try decodeJSON(type, from: e.value)
     }
 
     /// Reads a value's bytes (`get(key, "arrayBuffer")`).
     /// - Throws: ``KVError`` for an invalid key or `cacheTtl`.
     public func getBytes(_ key: String, cacheTtl: Int? = nil) async throws -> [UInt8]? {
-        try await entry(key, cacheTtl: cacheTtl, metadata: false)?.value
+        try await getEntry(key, metadata: false, cacheTtl: cacheTtl)?.value
     }
 
     /// Reads a value as a stream of chunks (`get(key, "stream")`).
@@ -32,13 +36,13 @@ extension KVNamespace {
     public func getStream(
         _ key: String, cacheTtl: Int? = nil, chunkSize: Int = 64 * 1024
     ) async throws -> AsyncThrowingStream<[UInt8], any Error>? {
-        guard let e = try await entry(key, cacheTtl: cacheTtl, metadata: false) else { return nil }
+        guard let e = try await getEntry(key, metadata: false, cacheTtl: cacheTtl) else { return nil }
         return Self.chunks(of: e.value, size: chunkSize)
     }
 
     /// Reads a value as text with its metadata; nil when the key is missing.
     public func getWithMetadata(_ key: String, cacheTtl: Int? = nil) async throws -> KVValueWithMetadata<String>? {
-        try await entry(key, cacheTtl: cacheTtl).map {
+        try await getEntry(key, cacheTtl: cacheTtl).map {
             KVValueWithMetadata(value: String(decoding: $0.value, as: UTF8.self), metadata: $0.metadata)
         }
     }
@@ -47,14 +51,14 @@ extension KVNamespace {
     public func getBytesWithMetadata(
         _ key: String, cacheTtl: Int? = nil
     ) async throws -> KVValueWithMetadata<[UInt8]>? {
-        try await entry(key, cacheTtl: cacheTtl).map { KVValueWithMetadata(value: $0.value, metadata: $0.metadata) }
+        try await getEntry(key, cacheTtl: cacheTtl).map { KVValueWithMetadata(value: $0.value, metadata: $0.metadata) }
     }
 
     /// Reads and decodes a JSON value with its metadata; nil when the key is missing.
     public func getWithMetadata<T: Decodable & Sendable>(
         _ key: String, as type: T.Type, cacheTtl: Int? = nil
     ) async throws -> KVValueWithMetadata<T>? {
-        guard let e = try await entry(key, cacheTtl: cacheTtl) else { return nil }
+        guard let e = try await getEntry(key, cacheTtl: cacheTtl) else { return nil }
         return KVValueWithMetadata(value: try decodeJSON(type, from: e.value), metadata: e.metadata)
     }
 
@@ -169,12 +173,13 @@ extension KVNamespace {
         try await list(KVListOptions(prefix: prefix, limit: limit, cursor: cursor))
     }
 
-    /// Every key with the prefix, following cursors to the end.
-    public func listAll(prefix: String? = nil) -> AsyncThrowingStream<KVListKey, any Error> {
+    /// Every key with the prefix, following cursors to the end; with `cursor`, the keys after the page it came from.
+    /// The stream throws ``KVError`` as ``list(_:)`` does.
+    public func listAll(prefix: String? = nil, cursor: String? = nil) -> AsyncThrowingStream<KVListKey, any Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
-                    var cursor: String?
+                    var cursor = cursor
                     repeat {
                         let page = try await list(prefix: prefix, cursor: cursor)
                         for key in page.keys { continuation.yield(key) }

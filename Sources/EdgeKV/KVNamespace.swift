@@ -16,9 +16,10 @@ public protocol KVNamespace: Sendable {
     /// Reads one entry; nil when missing or expired.
     func readEntry(_ key: String) async throws -> KVEntry?
 
-    /// Reads one value where the caller does not need its metadata (a backend may skip fetching it); nil when
-    /// missing or expired. The default implementation reads the whole entry.
-    func readValue(_ key: String) async throws -> KVEntry?
+    /// Reads one entry where the caller does not need its metadata: a backend may skip fetching it, so the entry's
+    /// metadata can be nil although the key has some. Nil when missing or expired. The default implementation reads
+    /// the whole entry.
+    func readEntrySkippingMetadata(_ key: String) async throws -> KVEntry?
 
     /// Reads several entries at once; missing or expired keys are absent from the result.
     /// The default implementation reads them one by one.
@@ -44,7 +45,7 @@ public protocol KVNamespace: Sendable {
 
 extension KVNamespace {
     /// Reads the whole entry.
-    public func readValue(_ key: String) async throws -> KVEntry? {
+    public func readEntrySkippingMetadata(_ key: String) async throws -> KVEntry? {
         try await readEntry(key)
     }
 

@@ -170,8 +170,9 @@ public struct KVAPI: Sendable {
                 return Envelope.success(.object([:]))
             case .readMetadata:
                 let key = try decodeKey(parameters["key"] ?? "")
+                // The key is checked before the namespace is looked up, as well as by the read.
                 try KVValidation.validateKey(key, for: .get)
-                guard let entry = try await namespace(id).readEntry(key) else { throw APIError.keyNotFound }
+                guard let entry = try await namespace(id).getEntry(key) else { throw APIError.keyNotFound }
                 return Envelope.success(entry.metadata ?? .null)
             case .bulkWrite: return try await bulkWrite(id, request)
             case .bulkDelete: return try await bulkDelete(id, request)
@@ -315,8 +316,9 @@ public struct KVAPI: Sendable {
     }
 
     func readValue(_ id: String, _ key: String) async throws -> Response {
+        // The key is checked before the namespace is looked up, as well as by the read.
         try KVValidation.validateKey(key, for: .get)
-        guard let entry = try await namespace(id).readEntry(key) else { throw APIError.keyNotFound }
+        guard let entry = try await namespace(id).getEntry(key) else { throw APIError.keyNotFound }
         var headers: HTTPFields = [:]
         if let e = entry.expiration { headers[HTTPField.Name("expiration")!] = String(e) }
         return Response.bytes(entry.value, headers: headers)

@@ -265,7 +265,7 @@ struct SessionBenchRunner {
             let namespace = try await SQLiteKVStore(path: dir + "/sessions.sqlite").namespace(id: "sessions")
             subjects.append(
                 SessionBenchSubject(
-                    name: "kv", store: KvSessionStore(binding: "SESSIONS"), floor: KVFloor(namespace: namespace),
+                    name: "kv", store: KVSessionStore(binding: "SESSIONS"), floor: KVFloor(namespace: namespace),
                     env: try Env(kv: ["SESSIONS": namespace]), browsers: browsers))
         }
 

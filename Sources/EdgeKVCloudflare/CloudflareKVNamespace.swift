@@ -48,8 +48,8 @@ public struct CloudflareKVNamespace: KVNamespace {
         }
     }
 
-    /// Reads the value alone: one request.
-    public func readValue(_ key: String) async throws -> KVEntry? {
+    /// Reads the value and expiration alone, without the metadata: one request.
+    public func readEntrySkippingMetadata(_ key: String) async throws -> KVEntry? {
         try await mapped(.get) {
             try await client.readValue(namespaceID: id, key: key).map {
                 KVEntry(value: $0.value, expiration: $0.expiration)

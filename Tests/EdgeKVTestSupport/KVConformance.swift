@@ -58,7 +58,8 @@ public enum KVConformance {
     }
 
     /// Every case.
-    public static let cases: [KVConformanceCase] = getCases + bulkCases + putCases + deleteCases + listCases
+    public static let cases: [KVConformanceCase] =
+        getCases + bulkCases + putCases + deleteCases + listCases + entryCases
 
     static let longKey = String(repeating: "x", count: 513)
 

@@ -49,9 +49,25 @@ public enum CookieParser {
         }
     }
 
-    /// Calls `body` with the trimmed name and unquoted raw value of each pair, in order, until it returns true.
+    /// Adds the cookies of one header to `cookies` as they are on the wire — neither percent-decoded nor unquoted,
+    /// as a client's jar holds them and `Set-Cookie` carries them — keeping a name's value when it is already there.
+    public static func parseRawFirstWins(_ header: String, into cookies: inout [String: String]) {
+        forEachPair(header, unquote: false) { name, value in
+            let name = String(decoding: name, as: UTF8.self)
+            if cookies[name] == nil { cookies[name] = String(decoding: value, as: UTF8.self) }
+            return false
+        }
+    }
+
+    /// The `Cookie` header a client sends for these pairs, in order: `name=value; name=value`, values as given.
+    public static func header(_ pairs: [(name: String, value: String)]) -> String {
+        pairs.map { $0.name + "=" + $0.value }.joined(separator: "; ")
+    }
+
+    /// Calls `body` with the trimmed name and raw value (without one pair of surrounding quotes when `unquote`) of
+    /// each pair, in order, until it returns true.
     static func forEachPair(
-        _ header: String,
+        _ header: String, unquote: Bool = true,
         _ body: (Slice<UnsafeBufferPointer<UInt8>>, Slice<UnsafeBufferPointer<UInt8>>) -> Bool
     ) {
         var header = header
@@ -65,7 +81,7 @@ public enum CookieParser {
                 let name = trim(bytes[start..<eq])
                 guard !name.isEmpty else { continue }
                 var value = trim(bytes[(eq + 1)..<end])
-                if value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") {
+                if unquote, value.count >= 2, value.first == UInt8(ascii: "\""), value.last == UInt8(ascii: "\"") {
                     value = value.dropFirst().dropLast()
                 }
                 if body(name, value) { return }

@@ -5,14 +5,11 @@ import EdgeReplay
 import Foundation
 import HTTPTypes
 import Logging
-import Synchronization
 
 /// Records every request the server answers and its response as a fixture in the contract format.
 ///
-/// The file is written step by step: each request appends its step and rewrites only the closing `]}` after it, so
-/// the file is a complete fixture after every request and whenever the server stops, writing a step costs the same
-/// however many came before, and nothing of past steps is kept in memory. The file is created owner-only (0600),
-/// an existing one is truncated and its mode tightened the same way: a recording holds what clients sent.
+/// The file is written step by step through ``FixtureWriter``: it is a complete fixture after every request and
+/// whenever the server stops, and it is owner-only (0600): a recording holds what clients sent.
 ///
 /// Secrets are redacted by ``Redactor``: header values, query and form parameters and request JSON members whose
 /// name looks secret; in a response's JSON such members are left out of the expectation.
@@ -35,22 +32,12 @@ final class Recorder: Sendable {
     let path: String
     let logger: Logger
     let redactor: Redactor
-    private let file: Mutex<File>
-
-    /// The open record file and where its closing tail starts.
-    private struct File {
-        let descriptor: Int32
-        /// The byte offset just past the last step (or past `"steps": [` before the first).
-        var end: Int
-        var steps = 0
-    }
+    private let writer: FixtureWriter
 
     /// The largest body the server reads while recording.
     static let bodyLimit = 8 * 1024 * 1024
     /// The largest body recorded whole (64 KiB); longer ones are cut (see the type's documentation).
     static let recordedBodyLimit = 64 * 1024
-    /// What follows the last step: the file is valid JSON with it in place.
-    static let tail = Array("\n  ]\n}\n".utf8)
 
     static let dropped: Set<String> = [
         "cookie", "host", "content-length", "connection", "accept-encoding", "user-agent", "transfer-encoding",
@@ -64,29 +51,15 @@ final class Recorder: Sendable {
         self.path = path
         self.logger = logger
         self.redactor = Redactor(extra: redact)
-        let fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0o600)
-        guard fd >= 0 else {
-            throw CLIError("cannot write the record file \(path): \(String(cString: strerror(errno)))")
-        }
-        let head = Array("{\n  \"name\": \(JSONValue.string(name).serialized),\n  \"steps\": [".utf8)
-        var info = stat()
         do {
-            // A file that already existed keeps at most owner read and write.
-            guard fstat(fd, &info) == 0, fchmod(fd, info.st_mode & 0o600) == 0 else { throw Self.posixError() }
-            try Self.write(fd, head + Array("]\n}\n".utf8), at: 0)
+            writer = try FixtureWriter(path: path, name: name)
         } catch {
-            close(fd)
             throw CLIError("cannot write the record file \(path): \(error)")
         }
-        file = Mutex(File(descriptor: fd, end: head.count))
-    }
-
-    deinit {
-        file.withLock { _ = close($0.descriptor) }
     }
 
     /// Steps recorded so far.
-    var steps: Int { file.withLock { $0.steps } }
+    var steps: Int { writer.steps }
 
     /// A runtime that serves `app` and records each exchange.
     func runtime(recording app: EdgeRuntime) -> EdgeRuntime {
@@ -104,26 +77,24 @@ final class Recorder: Sendable {
     }
 
     func record(_ request: Request, _ body: [UInt8], _ response: Response, _ responseBody: [UInt8]) {
-        var req: [String: JSONValue] = [
-            "method": .string(request.method.rawValue), "path": .string(redactor.target(request.target)),
-        ]
-        var headers: [String: JSONValue] = [:]
+        var req = Fixture.RequestStep(method: request.method.rawValue, path: redactor.target(request.target))
+        var headers: [String: String] = [:]
         for field in request.headers {
             let name = field.name.canonicalName
             if Self.dropped.contains(name) { continue }
-            headers[field.name.rawName] = .string(redactor.isSecret(name) ? Redactor.placeholder : field.value)
+            headers[field.name.rawName] = redactor.isSecret(name) ? Redactor.placeholder : field.value
         }
         if !body.isEmpty {
             let contentType = request.headers[.contentType]?.lowercased() ?? ""
             if contentType.contains("json"), let json = try? JSONValue(parsing: body) {
                 // Cut JSON cannot be parsed to find its secrets: a long body is redacted whole, then cut.
-                let redacted = redactor.request(json)
+                let redacted = Array(redactor.request(json).serialized.utf8)
                 if body.count <= Self.recordedBodyLimit {
-                    req["json"] = redacted
+                    req.body = redacted
+                    req.isJSON = true
                     headers = headers.filter { $0.key.lowercased() != "content-type" }
                 } else {
-                    Self.keep(
-                        Array(redacted.serialized.utf8).prefix(Self.recordedBodyLimit), size: body.count, in: &req)
+                    Self.keep(redacted.prefix(Self.recordedBodyLimit), size: body.count, in: &req)
                 }
             } else {
                 // Cut first: the rest is never looked at. A form value cut short is still after its name.
@@ -131,97 +102,62 @@ final class Recorder: Sendable {
                 Self.keep(body.prefix(Self.recordedBodyLimit), size: body.count, form: form, in: &req)
             }
         }
-        if !headers.isEmpty { req["headers"] = .object(headers) }
-        var expect: [String: JSONValue] = ["status": .int(Int64(response.status.code))]
+        req.headers = headers.sorted { $0.key < $1.key }.map { ($0.key, $0.value) }
+        var expect = Fixture.Expectation(status: Int(response.status.code))
         if responseBody.count <= Self.recordedBodyLimit {
             if response.headers[.contentType]?.contains("json") == true,
                 let json = try? JSONValue(parsing: responseBody)
             {
-                expect["json"] = redactor.expectation(json)
+                expect.json = redactor.expectation(json)
             } else if let text = String(validating: responseBody, as: UTF8.self), !text.isEmpty {
-                expect["body"] = .string(text)
+                expect.body = text
             }
         }
-        let cookies = Self.cookieExpectations(sent: request.headers[values: .cookie], response: response)
-        if !cookies.isEmpty { expect["cookies"] = .object(cookies) }
-        append(["request": .object(req), "expect": .object(expect)])
+        expect.cookies = Self.cookieExpectations(sent: request.headers[values: .cookie], response: response)
+        do {
+            try writer.append(.request(req, expect))
+        } catch {
+            logger.error("cannot write the record file", metadata: ["path": "\(path)", "error": "\(error)"])
+        }
     }
 
     /// Sets the request's body to `kept`, the start of a body of `size` bytes, with `truncated` when that is not all
-    /// of it; form parameters are redacted by `form`.
+    /// of it; form parameters are redacted by `form`. Text is kept as text (the fixture's `body`), other bytes as
+    /// they are (its `base64`).
     static func keep(
-        _ kept: ArraySlice<UInt8>, size: Int, form: Redactor? = nil, in request: inout [String: JSONValue]
+        _ kept: ArraySlice<UInt8>, size: Int, form: Redactor? = nil, in request: inout Fixture.RequestStep
     ) {
         let cut = size > kept.count
-        if cut { request["truncated"] = .int(Int64(size)) }
+        if cut { request.truncated = Int64(size) }
         // A cut can split a UTF-8 sequence: text cut mid-character stays text, a few bytes shorter.
         for drop in 0...(cut ? min(3, kept.count) : 0) {
             if let text = String(validating: kept.dropLast(drop), as: UTF8.self) {
-                request["body"] = .string(form?.formEncoded(text[...]) ?? text)
+                request.body = Array((form?.formEncoded(text[...]) ?? text).utf8)
                 return
             }
         }
-        request["base64"] = .string(Data(kept).base64EncodedString())
-    }
-
-    /// Writes `step` after the last one and the closing tail after it, in one write.
-    private func append(_ step: JSONValue) {
-        var text = ""
-        Output.pretty(step, indent: "    ", into: &text)
-        // Held while writing: concurrent requests append whole steps, one after another.
-        file.withLock { file in
-            let chunk = Array(((file.steps == 0 ? "" : ",") + "\n    " + text).utf8)
-            do {
-                try Self.write(file.descriptor, chunk + Self.tail, at: file.end)
-                file.end += chunk.count
-                file.steps += 1
-            } catch {
-                logger.error("cannot write the record file", metadata: ["path": "\(path)", "error": "\(error)"])
-            }
-        }
+        request.body = Array(kept)
     }
 
     /// The cookie expectations a replay can reproduce (see the type's documentation).
-    static func cookieExpectations(sent: [String], response: Response) -> [String: JSONValue] {
+    static func cookieExpectations(sent: [String], response: Response) -> [String: Fixture.CookieExpectation] {
         // The raw values, as the client's jar holds them and as `Set-Cookie` carries them (no percent-decoding).
         var held: [String: String] = [:]
-        for header in sent {
-            for pair in header.split(separator: ";") {
-                guard let eq = pair.firstIndex(of: "=") else { continue }
-                let name = pair[..<eq].trimmingCharacters(in: .whitespaces)
-                let value = pair[pair.index(after: eq)...].trimmingCharacters(in: .whitespaces)
-                if !name.isEmpty && held[name] == nil { held[name] = value }
-            }
-        }
+        for header in sent { CookieParser.parseRawFirstWins(header, into: &held) }
         let now = SystemClock().nowMilliseconds()
         var last: [String: ParsedSetCookie] = [:]
         for header in response.headers[values: .setCookie] {
             if let cookie = ParsedSetCookie(header) { last[cookie.name] = cookie }
         }
-        var out: [String: JSONValue] = [:]
+        var out: [String: Fixture.CookieExpectation] = [:]
         for (name, cookie) in last {
             if cookie.deletes(nowMilliseconds: now) {
-                out[name] = ["cleared": true]
+                out[name] = Fixture.CookieExpectation(cleared: true)
             } else if cookie.value != held[name] {
-                out[name] = ["set": true]
+                out[name] = Fixture.CookieExpectation(set: true)
             }
         }
-        for name in held.keys where last[name] == nil { out[name] = ["set": false] }
+        for name in held.keys where last[name] == nil { out[name] = Fixture.CookieExpectation(set: false) }
         return out
     }
-
-    /// Writes all of `bytes` at `offset`.
-    static func write(_ fd: Int32, _ bytes: [UInt8], at offset: Int) throws {
-        var done = 0
-        while done < bytes.count {
-            let n = bytes.withUnsafeBytes { pwrite(fd, $0.baseAddress! + done, $0.count - done, off_t(offset + done)) }
-            if n < 0 {
-                if errno == EINTR { continue }
-                throw posixError()
-            }
-            done += n
-        }
-    }
-
-    static func posixError() -> CLIError { CLIError(String(cString: strerror(errno))) }
 }

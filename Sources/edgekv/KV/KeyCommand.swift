@@ -86,9 +86,10 @@ struct KeyCommand: AsyncParsableCommand {
         }
 
         func run() async throws {
+            // Checked before the state is opened too, so that a bad key is reported whatever the namespace.
             try KVValidation.validateKey(key, for: .get)
             let kv = try await openNamespace(state, namespace)
-            guard let entry = try await withMetadata ? kv.readEntry(key) : kv.readValue(key) else {
+            guard let entry = try await kv.getEntry(key, metadata: withMetadata) else {
                 Output.diagnostic("Value not found")
                 throw ExitCode(1)
             }
@@ -129,12 +130,7 @@ struct KeyCommand: AsyncParsableCommand {
                 return
             }
             var keys: [KVListKey] = []
-            var next = cursor
-            repeat {
-                let page = try await kv.list(prefix: prefix, cursor: next)
-                keys += page.keys
-                next = page.listComplete ? nil : page.cursor
-            } while next != nil
+            for try await key in kv.listAll(prefix: prefix, cursor: cursor) { keys.append(key) }
             try Output.printJSON(keys)
         }
 

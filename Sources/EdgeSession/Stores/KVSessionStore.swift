@@ -1,14 +1,17 @@
 import Edge
 import EdgeKV
 
+/// hattip's name for ``KVSessionStore``.
+public typealias KvSessionStore = KVSessionStore
+
 /// Sessions in a Workers KV namespace, one entry per session: the value is the session's JSON, the metadata
 /// `{"expiresAt": ms}` records its expiry on the context clock, and the entry's `expirationTtl` is the session's
 /// `maxAge` in whole seconds, at least KV's minimum of 60.
 ///
 /// The namespace comes from the request's platform env, like a Worker's binding:
-/// `KvSessionStore { ctx in try ctx.env.kv("SESSIONS") }`. Keys are `keyPrefix` + a random 256-bit id. A write KV
+/// `KVSessionStore { ctx in try ctx.env.kv("SESSIONS") }`. Keys are `keyPrefix` + a random 256-bit id. A write KV
 /// refuses with `429 Too Many Requests` surfaces as ``SessionError/Code/rateLimited``.
-public struct KvSessionStore: SessionStore {
+public struct KVSessionStore: SessionStore {
     /// Finds the namespace for a request.
     public let getStore: @Sendable (Context) async throws -> any KVNamespace
     /// Put in front of every id to make the KV key (default none).
