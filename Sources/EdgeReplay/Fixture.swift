@@ -116,7 +116,8 @@ public struct Fixture: Sendable, Equatable {
 
         /// A request to send.
         /// - Parameters:
-        ///   - body: the body's bytes; with `isJSON` they are JSON text, written as the fixture's `json`.
+        ///   - body: the body's bytes; with `isJSON` they are JSON text as ``EdgeKV/JSONValue/serialized`` writes it
+        ///     (what the fixture's `json` is read as), written as the fixture's `json`.
         ///   - truncated: the full size of a body of which `body` holds only the start.
         public init(
             method: String = "GET", path: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil,

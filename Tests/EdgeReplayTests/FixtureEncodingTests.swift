@@ -43,7 +43,7 @@ struct FixtureEncodingTests {
                     Fixture.RequestStep(
                         method: "POST", path: "/login?next=%2F",
                         headers: [("Accept", "application/json"), ("X-Trace", "1")],
-                        body: Array(#"{"user":"ada","n":[1,2.5,null,true]}"#.utf8), isJSON: true, location: "LHR"),
+                        body: Array(#"{"n":[1,2.5,null,true],"user":"ada"}"#.utf8), isJSON: true, location: "LHR"),
                     Fixture.Expectation(
                         status: 200, headers: ["content-type": "application/json"], json: ["ok": true],
                         bodyContains: "ok",
