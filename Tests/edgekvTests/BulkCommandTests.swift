@@ -278,7 +278,9 @@ struct BulkCommandTests {
             [
                 "CLOUDFLARE_API_BASE_URL=http://127.0.0.1:\(port)/client/v4", "CLOUDFLARE_ACCOUNT_ID=acc",
                 "CLOUDFLARE_API_TOKEN=\(token)", try ChildProcess.builtProduct("edgekv"), "kv",
-            ] + arguments + ["--remote"])
+            ] + arguments + ["--remote"],
+            // The client retries a vanished API for up to its 60 s deadline; a loaded machine adds to that.
+            timeout: .seconds(300))
     }
 
     static func manyItems(_ count: Int, valueBytes: Int = 1) -> String {
