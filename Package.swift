@@ -122,7 +122,12 @@ let package = Package(
             ]
         ),
         .target(
-            name: "EdgeKVTestSupport", dependencies: ["EdgeKV", "EdgeSpawn"],
+            name: "EdgeKVTestSupport",
+            dependencies: [
+                "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVAPI", "EdgeKVSQLite", "EdgeSpawn",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/EdgeKVTestSupport"),
         .testTarget(name: "EdgeKVTests", dependencies: ["EdgeKV"]),
         .testTarget(name: "EdgeSpawnTests", dependencies: ["EdgeSpawn"]),
@@ -169,7 +174,6 @@ let package = Package(
                 "EdgeKVAPI", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport", "EdgeSpawn",
                 "EdgeSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "EdgeSyncTests",
@@ -177,7 +181,6 @@ let package = Package(
                 "EdgeSync", "EdgeKVAPI", "EdgeHTTP", "Edge", "EdgeKV", "EdgeKVSQLite", "EdgeKVCloudflare",
                 "EdgeKVMiniflare", "EdgeKVTestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
@@ -192,7 +195,6 @@ let package = Package(
             dependencies: [
                 "EdgeReplay", "DemoApp", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]
