@@ -136,7 +136,12 @@ let package = Package(
             ]
         ),
         .target(
-            name: "EdgeKVTestSupport", dependencies: ["EdgeKV", "EdgeSpawn"],
+            name: "EdgeKVTestSupport",
+            dependencies: [
+                "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVAPI", "EdgeKVSQLite", "EdgeSpawn",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ],
             path: "Tests/EdgeKVTestSupport"),
         .testTarget(name: "EdgeKVTests", dependencies: ["EdgeKV"]),
         .testTarget(name: "EdgeSpawnTests", dependencies: ["EdgeSpawn"]),
@@ -184,7 +189,6 @@ let package = Package(
                 "EdgeKVAPI", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport", "EdgeSpawn",
                 "EdgeSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
             ]),
         .testTarget(
             name: "EdgeSyncTests",
@@ -192,7 +196,6 @@ let package = Package(
                 "EdgeSync", "EdgeKVAPI", "EdgeHTTP", "Edge", "EdgeKV", "EdgeKVSQLite", "EdgeKVCloudflare",
                 "EdgeKVMiniflare", "EdgeKVTestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(
@@ -206,7 +209,6 @@ let package = Package(
             dependencies: [
                 "EdgeReplay", "DemoApp", "Edge", "EdgeHTTP", "EdgeKV", "EdgeKVSQLite", "EdgeKVTestSupport",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
-                .product(name: "Logging", package: "swift-log"),
             ]
         ),
     ]

@@ -25,7 +25,7 @@ import Testing
             #expect(
                 try await api.snapshot(ns) == [
                     "bulk1": KVEntry(value: Array("v1".utf8)),
-                    "bulk2": KVEntry(value: Array(#"{"j": 2}"#.utf8), metadata: ["m": 2], expiration: testNow + 600),
+                    "bulk2": KVEntry(value: Array(#"{"j": 2}"#.utf8), metadata: ["m": 2], expiration: testEpoch + 600),
                     "bulk3": KVEntry(value: Array("hello".utf8), expiration: 1_795_979_976),
                 ])
             // Binary values through base64, and the last write of a key wins.
@@ -41,7 +41,7 @@ import Testing
                 + #"{"key":"s","value":"x","expiration":"1795979976"}]"#
             try expectSuccess(try await api.send("PUT", "/\(ns)/bulk", json: numbers))
             #expect(
-                try await api.kv(ns).readEntry("f") == KVEntry(value: Array("aGk=".utf8), expiration: testNow + 120))
+                try await api.kv(ns).readEntry("f") == KVEntry(value: Array("aGk=".utf8), expiration: testEpoch + 120))
             #expect(try await api.kv(ns).readEntry("s")?.expiration == 1_795_979_976)
             // An empty array writes nothing and succeeds.
             #expect(
@@ -196,7 +196,7 @@ import Testing
                 result == [
                     "values": [
                         "bulk1": ["value": "v1", "metadata": .null],
-                        "bulk2": ["value": #"{"j": 2}"#, "metadata": ["m": 2], "expiration": .int(testNow + 600)],
+                        "bulk2": ["value": #"{"j": 2}"#, "metadata": ["m": 2], "expiration": .int(testEpoch + 600)],
                         "nope": .null,
                     ]
                 ])

@@ -22,7 +22,7 @@ import Testing
         let root = "/client/v4/accounts/acc/storage/kv/namespaces"
 
         static func make() async throws -> InProcessAPI {
-            let clock = ManualClock(seconds: testNow)
+            let clock = ManualClock(seconds: testEpoch)
             let store = try await SQLiteKVStore(inMemoryWithClock: clock)
             let ns = try await store.createNamespace(title: "fuzz").id
             let api = KVAPI(namespaces: store)

@@ -48,15 +48,15 @@ import Testing
     // MARK: Expiration
 
     @Test(arguments: [
-        ("expiration_ttl=120", testNow + 120),
-        ("expiration_ttl=120.0", testNow + 120),
-        ("expiration_ttl=120.9", testNow + 120),
-        ("expiration=\(testNow + 300)", testNow + 300),
-        ("expiration=\(testNow + 300).5", testNow + 300),
-        ("expiration=1900000000&expiration_ttl=60", testNow + 60),
-        ("expiration_ttl=60&expiration=1900000000", testNow + 60),
+        ("expiration_ttl=120", testEpoch + 120),
+        ("expiration_ttl=120.0", testEpoch + 120),
+        ("expiration_ttl=120.9", testEpoch + 120),
+        ("expiration=\(testEpoch + 300)", testEpoch + 300),
+        ("expiration=\(testEpoch + 300).5", testEpoch + 300),
+        ("expiration=1900000000&expiration_ttl=60", testEpoch + 60),
+        ("expiration_ttl=60&expiration=1900000000", testEpoch + 60),
         // The TTL wins even over an expiration that would be rejected on its own.
-        ("expiration=5&expiration_ttl=90", testNow + 90),
+        ("expiration=5&expiration_ttl=90", testEpoch + 90),
     ])
     func expirationTravelsInTheQueryAndComesBackAsAHeader(query: String, expected: Int64) async throws {
         try await APIServer.with { api in
@@ -80,8 +80,8 @@ import Testing
         ("expiration_ttl=30", 400, "Invalid expiration_ttl of 30. Expiration TTL must be at least 60."),
         ("expiration_ttl=0", 400, "Invalid expiration_ttl of 0. Please specify integer greater than 0."),
         ("expiration_ttl=abc", 400, "expiration_ttl"),
-        ("expiration=\(testNow)", 400, "Invalid expiration of \(testNow)."),
-        ("expiration=\(testNow + 59)", 400, "Expiration times must be at least 60 seconds in the future."),
+        ("expiration=\(testEpoch)", 400, "Invalid expiration of \(testEpoch)."),
+        ("expiration=\(testEpoch + 59)", 400, "Expiration times must be at least 60 seconds in the future."),
         ("expiration=soon", 400, "expiration"),
         ("expiration_ttl=9223372036854775807", 400, "expiration_ttl"),
         ("expiration_ttl=1e300", 400, "expiration_ttl"),
@@ -103,9 +103,9 @@ import Testing
         try await APIServer.with { api in
             let ns = try await api.createNamespace()
             try expectSuccess(try await api.send("PUT", "/\(ns)/values/k?expiration_ttl=60", body: [1]))
-            api.clock.advance(seconds: 59)
+            api.advance(seconds: 59)
             #expect(try await api.send("GET", "/\(ns)/values/k").body == [1])
-            api.clock.advance(seconds: 1)
+            api.advance(seconds: 1)
             try expectFailure(try await api.send("GET", "/\(ns)/values/k"), status: 404, code: 10009)
             try expectFailure(try await api.send("GET", "/\(ns)/metadata/k"), status: 404, code: 10009)
         }

@@ -1,5 +1,6 @@
 import EdgeKV
 import EdgeKVCloudflare
+import EdgeKVTestSupport
 import Foundation
 import Testing
 

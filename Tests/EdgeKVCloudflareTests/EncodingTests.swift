@@ -1,5 +1,6 @@
 import EdgeKV
 import EdgeKVCloudflare
+import EdgeKVTestSupport
 import Testing
 
 /// The request targets the client puts on the wire, as the server receives them: keys percent-encoded as one path

@@ -1,6 +1,7 @@
 import Edge
 import EdgeKV
 import EdgeKVCloudflare
+import EdgeKVTestSupport
 import Foundation
 import HTTPTypes
 import Synchronization

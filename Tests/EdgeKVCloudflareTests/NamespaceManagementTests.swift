@@ -3,6 +3,7 @@ import EdgeKV
 import EdgeKVAPI
 import EdgeKVCloudflare
 import EdgeKVSQLite
+import EdgeKVTestSupport
 import Foundation
 import HTTPTypes
 import Synchronization

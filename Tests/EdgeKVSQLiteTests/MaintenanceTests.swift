@@ -26,7 +26,7 @@ final class RawConnection {
 
 /// Removal of expired rows (on demand and periodic) and the busy timeout, observed in the state file itself.
 @Suite struct MaintenanceTests {
-    static let start: Int64 = 1_767_225_600
+    static let start = testEpoch
 
     /// A store on a file in `dir` with a manual clock at ``start``.
     static func store(

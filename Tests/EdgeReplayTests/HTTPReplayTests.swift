@@ -6,24 +6,17 @@ import EdgeKVSQLite
 import EdgeKVTestSupport
 import EdgeReplay
 import Foundation
-import Logging
 import Testing
 
 /// Serves a runtime on 127.0.0.1 with a free port for the duration of `body`.
 func serving<T: Sendable>(_ runtime: EdgeRuntime, _ body: (String) async throws -> T) async throws -> T {
-    var logger = Logger(label: "edgereplay.test.http")
-    logger.logLevel = .critical
-    return try await EdgeServer(
-        runtime: runtime, configuration: EdgeServer.Configuration(host: "127.0.0.1", port: 0, logger: logger)
-    ).withRunning { server in try await body(server.baseURL) }
+    try await withServer(runtime) { server in try await body(server.baseURL) }
 }
 
 /// The demo on fresh local KV state, as `edgekv serve` runs it.
 func demoRuntime() async throws -> EdgeRuntime {
     let store = try await SQLiteKVStore(inMemoryWithClock: SystemClock())
-    var logger = Logger(label: "edgereplay.test.demo")
-    logger.logLevel = .critical
-    return DemoApp().runtime(env: try Env(kv: ["SESSIONS": store.namespace(id: "SESSIONS")]), logger: logger)
+    return DemoApp().runtime(env: try Env(kv: ["SESSIONS": store.namespace(id: "SESSIONS")]), logger: quietLogger)
 }
 
 @Suite("ReplayRunner over HTTP")
@@ -175,11 +168,9 @@ struct HTTPReplayTests {
         let runtime = EdgeRuntime { _, _ in Response.text("x") }
         try await serving(runtime) { base in
             let port = Int(base.split(separator: ":").last!)!
-            var logger = Logger(label: "edgereplay.test.http")
-            logger.logLevel = .critical
             let second = EdgeServer(
-                runtime: runtime, configuration: EdgeServer.Configuration(host: "127.0.0.1", port: port, logger: logger)
-            )
+                runtime: runtime,
+                configuration: EdgeServer.Configuration(host: "127.0.0.1", port: port, logger: quietLogger))
             do {
                 _ = try await second.start()
                 Issue.record("a second server started on \(port)")

@@ -4,15 +4,12 @@ import EdgeKV
 import EdgeKVTestSupport
 import EdgeReplay
 import Foundation
-import Logging
 import Testing
 
 /// The demo app as `edgekv replay` registers it, with its logs kept quiet.
 func demoReplayApp() -> ReplayApp {
-    var logger = Logger(label: "edgereplay.test")
-    logger.logLevel = .critical
-    return ReplayApp(name: "demo", kvBindings: DemoApp.kvBindings) { [logger] clock in
-        DemoApp().runtime(clock: clock, logger: logger)
+    ReplayApp(name: "demo", kvBindings: DemoApp.kvBindings) { clock in
+        DemoApp().runtime(clock: clock, logger: quietLogger)
     }
 }
 

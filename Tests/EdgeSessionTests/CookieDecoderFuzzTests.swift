@@ -1,5 +1,6 @@
 import Edge
 import EdgeKV
+import EdgeKVTestSupport
 import EdgeSupport
 import Foundation
 import HTTPTypes
@@ -38,7 +39,7 @@ struct CookieDecoderFuzzTests {
         var rng = SplitMix64(seed: Self.seed)
         let signed = try SignedCookieStore(base64Keys: [TestKeys.signing])
         let encrypted = try EncryptedCookieStore(base64Keys: [TestKeys.encryption])
-        let now: Int64 = 1_767_225_600_000
+        let now = testEpoch * 1000
         let payload = #"{"user":"alice","visits":7}"#
         let validSigned = signed.sign(payload, expiresAt: now + 3_600_000)
         let validEncrypted = try encrypted.seal(payload, expiresAt: now + 3_600_000, iv: Array(repeating: 9, count: 16))

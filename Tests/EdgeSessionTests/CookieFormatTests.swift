@@ -1,5 +1,6 @@
 import Edge
 import EdgeKV
+import EdgeKVTestSupport
 import Foundation
 import HTTPTypes
 import Testing

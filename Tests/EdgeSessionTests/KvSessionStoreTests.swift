@@ -2,6 +2,7 @@ import Edge
 import EdgeKV
 import EdgeKVConsistency
 import EdgeKVSQLite
+import EdgeKVTestSupport
 import EdgeSession
 import Foundation
 import HTTPTypes

@@ -25,7 +25,7 @@ import Testing
 
     @Test func keysReportedUnsuccessfulAreRetried() async throws {
         // The first two bulk writes land only partly: the server drops five items and lists them as unsuccessful.
-        try await APIServer.with(faults: Self.partialWrites(times: 2, drop: 5)) { api in
+        try await SyncServer.with(faults: Self.partialWrites(times: 2, drop: 5)) { api in
             let (local, entries) = try await Self.source(450)
             let report = try await KVSync(from: local, to: api.remote(), configuration: Self.small).run()
             #expect(report.failures.isEmpty)
@@ -55,7 +55,7 @@ import Testing
             }
             return nil
         }
-        let remoteContents = try await APIServer.with(faults: broken) { api in
+        let remoteContents = try await SyncServer.with(faults: broken) { api in
             let report = try await KVSync(from: local, to: api.remote(attempts: 2), configuration: Self.small).run()
             #expect(report.failures.count == 201)
             #expect(report.failures.contains { $0.key == "k0777" && $0.reason.contains("unsuccessful") })
@@ -67,7 +67,7 @@ import Testing
         #expect(remoteContents.count == 799)
 
         // Resume against a healthy server holding what the interrupted run wrote.
-        try await APIServer.with { api in
+        try await SyncServer.with { api in
             try await seed(api.namespace, remoteContents)
             let report = try await KVSync(from: local, to: api.remote(), configuration: Self.small).run()
             #expect(report.failures.isEmpty)
@@ -88,7 +88,7 @@ import Testing
             }
             return nil
         }
-        try await APIServer.with(faults: rejecting) { api in
+        try await SyncServer.with(faults: rejecting) { api in
             let (local, entries) = try await Self.source(100)
             let report = try await KVSync(from: local, to: api.remote(), configuration: Self.small).run()
             #expect(report.failures.map(\.key) == ["k0042"])

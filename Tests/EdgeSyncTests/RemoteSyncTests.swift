@@ -25,7 +25,7 @@ import Testing
     }
 
     @Test func localToRemoteCopiesEverythingAndRerunIsUnchanged() async throws {
-        try await APIServer.with { api in
+        try await SyncServer.with { api in
             let local = try await SQLiteKVStore(inMemoryWithClock: SystemClock()).namespace(id: "SESSIONS")
             let now = SystemClock().nowSeconds()
             let entries = Self.sample(count: 2500, now: now)
@@ -46,7 +46,7 @@ import Testing
     }
 
     @Test func remoteToLocalReadsBinaryValuesSingly() async throws {
-        try await APIServer.with { api in
+        try await SyncServer.with { api in
             let now = SystemClock().nowSeconds()
             let entries = Self.sample(count: 250, now: now)
             try await seed(api.namespace, entries)
@@ -63,7 +63,7 @@ import Testing
     }
 
     @Test func changesDeletesDryRunAndPrefix() async throws {
-        try await APIServer.with { api in
+        try await SyncServer.with { api in
             let local = try await SQLiteKVStore(inMemoryWithClock: SystemClock()).namespace(id: "SESSIONS")
             let now = SystemClock().nowSeconds()
             var entries = Self.sample(count: 300, now: now)
@@ -103,7 +103,7 @@ import Testing
     }
 
     @Test func expirationIsAbsoluteAndNearExpiryIsSkipped() async throws {
-        try await APIServer.with { api in
+        try await SyncServer.with { api in
             let clock = ManualClock(seconds: SystemClock().nowSeconds())
             let local = try await SQLiteKVStore(inMemoryWithClock: clock).namespace(id: "SESSIONS")
             let now = clock.nowSeconds()

@@ -38,7 +38,7 @@ import Testing
     }
 
     @Test func everyKeyIsReportedOnceInKeyOrderWithTheBytesCopied() async throws {
-        try await APIServer.with { api in
+        try await SyncServer.with { api in
             let clock = ManualClock(seconds: SystemClock().nowSeconds())
             let source = try await SQLiteKVStore(inMemoryWithClock: clock).namespace(id: "SRC")
             let now = clock.nowSeconds()

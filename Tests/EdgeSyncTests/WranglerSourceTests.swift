@@ -36,7 +36,7 @@ import Testing
 
     @Test func readingChangesNothingAndWritesAreRefused() async throws {
         let tmp = try TemporaryDirectory()
-        let clock = ManualClock(seconds: 1_767_225_600)
+        let clock = ManualClock(seconds: testEpoch)
         let folder = try MiniflareFolder(state: tmp.file(".wrangler/state"), namespaceID: "SESSIONS")
         try folder.put("live", Array("v".utf8))
         try folder.put("expired", Array("x".utf8), expirationMs: clock.nowMilliseconds() - 1)

@@ -82,7 +82,7 @@ struct MiniflareFolder {
 
     @Test func wranglerToLocalReadsMiniflaresLayout() async throws {
         let tmp = try TemporaryDirectory()
-        let clock = ManualClock(seconds: 1_767_225_600)
+        let clock = ManualClock(seconds: testEpoch)
         let nowMs = clock.nowMilliseconds()
         let folder = try MiniflareFolder(state: tmp.file(".wrangler/state"), namespaceID: "SESSIONS")
         try folder.put("sess:a", Array("{\"user\":\"alice\"}".utf8), metadata: "{\"v\":1}")
@@ -105,7 +105,7 @@ struct MiniflareFolder {
 
     @Test func localToWranglerWritesMiniflaresLayout() async throws {
         let tmp = try TemporaryDirectory()
-        let clock = ManualClock(seconds: 1_767_225_600)
+        let clock = ManualClock(seconds: testEpoch)
         let folder = try MiniflareFolder(state: tmp.file(".wrangler/state"), namespaceID: "SESSIONS")
         try folder.put("stale", Array("old".utf8))
         try folder.put("keep", Array("same".utf8))

@@ -58,10 +58,7 @@ struct ConnectionLimitTests {
     static func withServer<T>(
         _ timeouts: EdgeServer.Timeouts, _ body: (RunningEdgeServer) async throws -> T
     ) async throws -> T {
-        try await EdgeServer(
-            runtime: runtime,
-            configuration: EdgeServer.Configuration(port: 0, logger: quietLogger, timeouts: timeouts)
-        ).withRunning(body)
+        try await EdgeKVTestSupport.withServer(runtime, timeouts: timeouts, body)
     }
 
     @Test("an idle keep-alive connection is closed after the idle timeout")

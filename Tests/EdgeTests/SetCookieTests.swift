@@ -17,7 +17,7 @@ import Testing
     }
 
     /// 2026-01-01T00:00:00Z.
-    static let newYear = Date(timeIntervalSince1970: 1_767_225_600)
+    static let newYear = Date(timeIntervalSince1970: TimeInterval(testEpoch))
 
     static let serializeCases: [SerializeCase] = [
         SerializeCase(name: "sid", value: "abc", options: CookieOptions(), header: "sid=abc"),

@@ -1,104 +1,13 @@
-import Edge
-import EdgeHTTP
 import EdgeKV
-import EdgeKVAPI
-import EdgeKVSQLite
 import EdgeKVTestSupport
 import Foundation
-import Logging
 import Testing
 
-/// A logger that drops everything, so that access logs do not flood the test output.
-let quietLogger = Logger(label: "edgekv-api-tests", factory: { _ in SwiftLogNoOpLogHandler() })
-
-/// The account id in the tests' paths (the API serves any account id unless one is pinned).
-let testAccount = "023e105f4ecef8ad9ca31a8372d0c353"
-
-/// Where the tests' manual clocks start: 2026-01-01T00:00:00Z, in epoch seconds.
-let testNow: Int64 = 1_767_225_600
-
-/// The KV API served over a real socket on 127.0.0.1 (an ephemeral port) from a fresh SQLite state on a manual
-/// clock. Every request goes through ``HTTPTestClient``, so tests see the bytes a client sees.
-struct APIServer: Sendable {
-    let directory: TemporaryDirectory
-    let store: SQLiteKVStore
-    let clock: ManualClock
-    let server: RunningEdgeServer
-    let client: HTTPTestClient
-    /// The account id in ``root``.
-    var account = testAccount
-    /// Header lines sent with every request (credentials, say).
-    var defaultHeaders: [(name: String, value: String)] = []
-
-    /// `/client/v4/accounts/{account}/storage/kv/namespaces`.
-    var root: String { "/client/v4/accounts/\(account)/storage/kv/namespaces" }
-
-    /// Starts a server for `configuration`, runs `body`, and stops the server, even when `body` throws.
-    static func with<T>(
-        _ configuration: KVAPI.Configuration = KVAPI.Configuration(), _ body: (APIServer) async throws -> T
-    ) async throws -> T {
-        let directory = try TemporaryDirectory()
-        let clock = ManualClock(seconds: testNow)
-        let store = try await SQLiteKVStore(directory: directory.path, clock: clock)
-        let api = KVAPI(namespaces: store, configuration: configuration)
-        let runtime = EdgeRuntime(clock: clock, logger: quietLogger, handler: api.handler)
-        return try await EdgeServer(
-            runtime: runtime, configuration: EdgeServer.Configuration(host: "127.0.0.1", port: 0, logger: quietLogger)
-        ).withRunning { server in
-            try await body(
-                APIServer(
-                    directory: directory, store: store, clock: clock, server: server,
-                    client: HTTPTestClient(port: server.port)))
-        }
-    }
-
-    /// Sends `method` to ``root`` + `path` (`""`, `"/NS/keys?limit=10"`, …) with ``defaultHeaders`` first.
-    func send(
-        _ method: String, _ path: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil
-    ) async throws -> HTTPTestResponse {
-        try await client.request(method, root + path, headers: defaultHeaders + headers, body: body)
-    }
-
-    /// Sends a JSON body (`Content-Type: application/json`).
-    func send(_ method: String, _ path: String, json: String) async throws -> HTTPTestResponse {
-        try await send(method, path, headers: [("Content-Type", "application/json")], body: Array(json.utf8))
-    }
-
-    /// Sends `target` as is (no ``root`` in front).
-    func sendRaw(
-        _ method: String, _ target: String, headers: [(name: String, value: String)] = [], body: [UInt8]? = nil
-    ) async throws -> HTTPTestResponse {
-        try await client.request(method, target, headers: defaultHeaders + headers, body: body)
-    }
-
-    /// Sends the head of a request that declares a JSON body of `declaredLength` bytes, then only `sent` of it, and
-    /// reads the answer: one the server can give only if it answers before the body is complete (else the read
-    /// times out and this throws).
-    func sendPartial(
-        _ method: String, _ path: String, declaredLength: Int, sent: [UInt8]
-    ) async throws
-        -> HTTPTestResponse
-    {
-        var head = "\(method) \(root)\(path) HTTP/1.1\r\nHost: 127.0.0.1:\(server.port)\r\nConnection: close\r\n"
-        for (name, value) in defaultHeaders { head += "\(name): \(value)\r\n" }
-        head += "Content-Type: application/json\r\nContent-Length: \(declaredLength)\r\n\r\n"
-        return try await HTTPTestClient(port: server.port, timeout: .seconds(20)).send(raw: Array(head.utf8) + sent)
-    }
-
+extension APIServer {
     /// Creates a namespace through the API and returns its id.
     func createNamespace(_ title: String = "ns-\(UUID().uuidString)") async throws -> String {
         let result = try expectSuccess(try await send("POST", "", json: #"{"title":\#(JSONValue.string(title))}"#))
         return try #require(result["id"]?.stringValue)
-    }
-
-    /// The namespace `id` straight from the store, to check what a request changed (or did not).
-    func kv(_ id: String) -> any KVNamespace { store.namespace(id: id) }
-
-    /// Every key, value, metadata and expiration of namespace `id`, straight from the store.
-    func snapshot(_ id: String) async throws -> [String: KVEntry] {
-        var names: [String] = []
-        for try await key in kv(id).listAll() { names.append(key.name) }
-        return try await kv(id).readEntries(names)
     }
 }
 
@@ -237,14 +146,5 @@ struct MultipartBody: Sendable {
         }
         out += Array("--\(boundary)--\r\n".utf8)
         return out
-    }
-}
-
-extension APIServer {
-    /// The same server, with `headers` (credentials, say) sent on every request.
-    func sending(_ headers: [(name: String, value: String)]) -> APIServer {
-        var copy = self
-        copy.defaultHeaders += headers
-        return copy
     }
 }

@@ -4,10 +4,9 @@ import EdgeKV
 import EdgeKVAPI
 import EdgeKVCloudflare
 import EdgeKVSQLite
+import EdgeKVTestSupport
 import Foundation
 import HTTPTypes
-import Logging
-import Synchronization
 import Testing
 
 /// The API token the fault servers require. No error, description or dump may ever show it.
@@ -15,9 +14,6 @@ let faultToken = "edgekv-secret-token-7f3a9c41d2e8"
 
 /// The account id in the fault tests' paths.
 let faultAccount = "023e105f4ecef8ad9ca31a8372d0c353"
-
-/// A logger that drops everything, so that access logs do not flood the test output.
-let silentLogger = Logger(label: "edgekv-fault-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// What the fault server does with one request.
 enum Fault: Sendable {
@@ -65,50 +61,20 @@ enum Script {
     static let none: FaultScript = { _, _ in .pass }
 }
 
-/// One request as the server saw it arrive.
-struct ReceivedRequest: Sendable {
-    let method: String
-    let target: String
-    let arrival: ContinuousClock.Instant
-}
-
-/// The requests a fault server received, in order.
-final class RequestLog: Sendable {
-    private let requests = Mutex<[ReceivedRequest]>([])
-
-    /// Records a request and returns its number (from 0).
-    func record(_ request: Request) -> Int {
-        let entry = ReceivedRequest(method: request.method.rawValue, target: request.target, arrival: .now)
-        return requests.withLock { all in
-            all.append(entry)
-            return all.count - 1
-        }
-    }
-
-    /// Every request so far.
-    var all: [ReceivedRequest] { requests.withLock { $0 } }
-
-    /// How many requests arrived.
-    var count: Int { requests.withLock { $0.count } }
-
-    /// The time between consecutive arrivals: what the client waited, plus a round trip.
-    var gaps: [Duration] {
-        let arrivals = all.map(\.arrival)
-        return zip(arrivals.dropFirst(), arrivals).map { $0 - $1 }
-    }
-}
-
 /// The local REST API app over a fresh in-memory SQLite state on 127.0.0.1 (an ephemeral port), behind an Edge
 /// handler that injects the faults a script asks for and logs every request it receives.
 struct FaultServer: Sendable {
-    /// The state behind the app.
-    let store: SQLiteKVStore
+    /// The API behind the faults.
+    let api: APIServer
     /// A namespace created for the test.
     let namespaceID: String
+
+    /// The state behind the app.
+    var store: SQLiteKVStore { api.store }
     /// The running server.
-    let server: RunningEdgeServer
+    var server: RunningEdgeServer { api.server }
     /// What arrived.
-    let log: RequestLog
+    var log: RequestLog { api.requests }
 
     /// The API base the client is pointed at.
     var baseURL: String { server.baseURL + "/client/v4" }
@@ -141,11 +107,7 @@ struct FaultServer: Sendable {
     ) async throws -> T {
         let store = try await SQLiteKVStore(inMemoryWithClock: SystemClock())
         let info = try await store.createNamespace(title: "faults")
-        let api = KVAPI(namespaces: store, configuration: configuration)
-        let log = RequestLog()
-        let appHandler = api.handler
-        let handler: Handler = { request, context in
-            let index = log.record(request)
+        let intercept: APIServer.Intercept = { index, request, context, appHandler in
             switch script(index, request) {
             case .pass:
                 return try await appHandler(request, context)
@@ -162,11 +124,10 @@ struct FaultServer: Sendable {
                 return try await respond(request, context, appHandler)
             }
         }
-        return try await EdgeServer(
-            runtime: EdgeRuntime(logger: silentLogger, handler: handler),
-            configuration: EdgeServer.Configuration(host: "127.0.0.1", port: 0, logger: silentLogger)
-        ).withRunning { server in
-            try await body(FaultServer(store: store, namespaceID: info.id, server: server, log: log))
+        return try await APIServer.with(
+            store: store, clock: SystemClock(), configuration: configuration, intercept: intercept
+        ) { api in
+            try await body(FaultServer(api: api, namespaceID: info.id))
         }
     }
 }

@@ -1,6 +1,7 @@
 import Edge
 import EdgeKV
 import EdgeKVSQLite
+import EdgeKVTestSupport
 import EdgeSession
 import EdgeSessionRedis
 import Foundation
@@ -34,9 +35,6 @@ enum TestKeys {
     static let signing = "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8gISIjJCUmJygpKissLS4vMDEyMzQ1Njc4OTo7PD0-Pw"
     static let encryption = "ICEiIyQlJicoKSorLC0uLzAxMjM0NTY3ODk6Ozw9Pj8"
 }
-
-/// The epoch second the manual clock starts at (the fixtures' default `now`).
-let testEpoch: Int64 = 1_767_225_600
 
 /// One store behind the session middleware in an in-process ``EdgeRuntime`` on a manual clock.
 final class SessionHarness: Sendable {

@@ -4,26 +4,24 @@ import EdgeKV
 import EdgeKVAPI
 import EdgeKVCloudflare
 import EdgeKVSQLite
+import EdgeKVTestSupport
 import EdgeSync
 import Foundation
 import HTTPTypes
-import Logging
-import Synchronization
 
 let syncToken = "edgekv-sync-test-token"
-let quiet = Logger(label: "edgekv-sync-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// Decides, per request (numbered from 0), whether to answer with a fault; nil lets KVAPI answer.
 typealias FaultRule = @Sendable (Int, Request, [UInt8], SQLiteKVStore) async throws -> Response?
 
-/// The local REST API app on 127.0.0.1 (ephemeral port) over an in-memory store, behind an Edge handler that can
-/// inject faults and counts the requests it receives.
-struct APIServer: Sendable {
-    let store: SQLiteKVStore
+/// The local REST API app on 127.0.0.1 (ephemeral port) over an in-memory store with one namespace, behind an Edge
+/// handler that can inject faults and counts the requests it receives.
+struct SyncServer: Sendable {
+    let api: APIServer
     let namespaceID: String
-    let server: RunningEdgeServer
-    let requests: RequestLog
 
+    var store: SQLiteKVStore { api.store }
+    var server: RunningEdgeServer { api.server }
     var namespace: any KVNamespace { store.namespace(id: namespaceID) }
 
     func remote(attempts: Int = 1, lanes: Int = 2) -> CloudflareKVNamespace {
@@ -38,30 +36,29 @@ struct APIServer: Sendable {
     }
 
     /// Requests seen, as `METHOD path-suffix` (e.g. `PUT /bulk`, `POST /bulk/get`, `GET /keys`).
-    var log: [String] { requests.lines.withLock { $0 } }
+    var log: [String] {
+        api.requests.all.map { request in
+            let suffix = request.path.components(separatedBy: namespaceID).last ?? request.path
+            return "\(request.method) \(suffix.hasPrefix("/values/") ? "/values" : suffix)"
+        }
+    }
 
-    static func with<T>(faults: FaultRule? = nil, _ body: (APIServer) async throws -> T) async throws -> T {
+    static func with<T>(faults: FaultRule? = nil, _ body: (SyncServer) async throws -> T) async throws -> T {
         let store = try await SQLiteKVStore(inMemoryWithClock: SystemClock())
         let info = try await store.createNamespace(title: "sync")
-        let app = KVAPI(namespaces: store, configuration: KVAPI.Configuration(token: syncToken)).handler
-        let requests = RequestLog()
-        let handler: Handler = { request, context in
-            let marker = info.id
-            let suffix = request.path.components(separatedBy: marker).last ?? request.path
-            let index = requests.lines.withLock { log in
-                log.append("\(request.method.rawValue) \(suffix.hasPrefix("/values/") ? "/values" : suffix)")
-                return log.count - 1
+        var intercept: APIServer.Intercept?
+        if let faults {
+            intercept = { index, request, context, app in
+                let bytes = try await request.bytes(limit: 200_000_000)
+                if let answer = try await faults(index, request, bytes, store) { return answer }
+                return try await app(Request(head: request.head, body: .bytes(bytes)), context)
             }
-            guard let faults else { return try await app(request, context) }
-            let bytes = try await request.bytes(limit: 200_000_000)
-            if let answer = try await faults(index, request, bytes, store) { return answer }
-            return try await app(Request(head: request.head, body: .bytes(bytes)), context)
         }
-        return try await EdgeServer(
-            runtime: EdgeRuntime(logger: quiet, handler: handler),
-            configuration: EdgeServer.Configuration(host: "127.0.0.1", port: 0, logger: quiet)
-        ).withRunning { server in
-            try await body(APIServer(store: store, namespaceID: info.id, server: server, requests: requests))
+        return try await APIServer.with(
+            store: store, clock: SystemClock(), configuration: KVAPI.Configuration(token: syncToken),
+            intercept: intercept
+        ) { api in
+            try await body(SyncServer(api: api, namespaceID: info.id))
         }
     }
 }
@@ -101,8 +98,3 @@ func seed(_ ns: any KVNamespace, _ entries: [String: KVEntry]) async throws {
 
 /// Bytes that are not valid UTF-8.
 let binaryValue: [UInt8] = [0xFF, 0x00, 0xC3, 0x28, 0x80, 0xFE, 0x01]
-
-/// The requests a server saw.
-final class RequestLog: Sendable {
-    let lines = Mutex<[String]>([])
-}

@@ -2,7 +2,6 @@ import Edge
 import EdgeHTTP
 import EdgeKVTestSupport
 import HTTPTypes
-import Logging
 import Testing
 
 /// Where a test's requests go: straight into ``EdgeRuntime/handle(_:env:clientIP:clock:awaitBackgroundWork:)``, or
@@ -14,9 +13,6 @@ enum Transport: String, CaseIterable, Sendable, CustomTestStringConvertible {
 
     var testDescription: String { rawValue }
 }
-
-/// A logger that drops everything, so that access logs do not flood the test output.
-let quietLogger = Logger(label: "edge-tests", factory: { _ in SwiftLogNoOpLogHandler() })
 
 /// Sends requests to one runtime through one transport and returns what a client sees.
 struct Harness: Sendable {
@@ -60,20 +56,5 @@ extension HTTPTestResponse {
             status: response.status.code, reason: response.status.reasonPhrase,
             headers: response.headers.map { HTTPTestHeader(name: $0.name.rawName, value: $0.value) },
             body: try await response.body.collect())
-    }
-}
-
-/// Starts `runtime` on 127.0.0.1, port 0, runs `body`, and stops the server (awaiting `waitUntil` work).
-func withServer<T>(_ runtime: EdgeRuntime, _ body: (RunningEdgeServer) async throws -> T) async throws -> T {
-    let server = try await EdgeServer(
-        runtime: runtime, configuration: EdgeServer.Configuration(host: "127.0.0.1", port: 0, logger: quietLogger)
-    ).start()
-    do {
-        let result = try await body(server)
-        try await server.stop()
-        return result
-    } catch {
-        try? await server.stop()
-        throw error
     }
 }
