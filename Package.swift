@@ -201,7 +201,8 @@ let package = Package(
         .testTarget(
             name: "EdgeSessionTests",
             dependencies: [
-                "EdgeSession", "EdgeSessionRedis", "EdgeKV", "EdgeKVSQLite", "EdgeKVConsistency", "EdgeSupport",
+                "EdgeSession", "EdgeSessionRedis", "EdgeKV", "EdgeKVSQLite", "EdgeKVConsistency", "EdgeKVTestSupport",
+                "EdgeSupport",
                 "Edge", .product(name: "HTTPTypes", package: "swift-http-types"),
             ]),
         .testTarget(

@@ -1,5 +1,6 @@
 import EdgeKV
 import EdgeKVAPI
+import EdgeKVTestSupport
 import Testing
 
 /// Which answer wins when a request is wrong in more than one way, and the codes KV failures are answered with.
