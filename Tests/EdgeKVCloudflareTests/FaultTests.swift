@@ -7,7 +7,7 @@ import HTTPTypes
 import Synchronization
 import Testing
 
-/// The REST client against servers that misbehave on purpose (issue 5, item 6): rate limits with every form of
+/// The REST client against servers that misbehave on purpose: rate limits with every form of
 /// `Retry-After`, server errors, dropped and stalled connections, malformed envelopes, bulk writes cut short.
 ///
 /// Requests are counted where they arrive — at the server — and time is measured with `ContinuousClock`. Timing
