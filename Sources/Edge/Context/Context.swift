@@ -52,9 +52,8 @@ public final class Context: Sendable {
 
     @usableFromInline
     struct State {
-        /// Typed locals: a request has a handful, so a list searched in order beats hashing, and the first one
-        /// (usually the only one) is kept inline. Each value sits in a ``LocalBox`` of its key's value type, so
-        /// reading it back needs no dynamic cast.
+        /// Typed locals: a request has a handful, so a list (the first inline) rather than a dictionary. Each
+        /// value sits in a ``LocalBox`` of its key's value type, so reading it back needs no dynamic cast.
         @usableFromInline var firstLocal: Local?
         @usableFromInline var moreLocals: [Local] = []
         /// Queued cookies: the first (usually the only one) inline, the rest in order after it.

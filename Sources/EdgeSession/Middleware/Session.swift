@@ -35,7 +35,6 @@ public final class Session<Data: Codable & Sendable>: Sendable {
 
     /// The session data. Changes are saved after the handler returns, when the encoded data differs from what
     /// was loaded.
-    @inlinable
     public var data: Data {
         get { state.withLock { $0.data } }
         set { state.withLock { $0.data = newValue } }
@@ -49,25 +48,20 @@ public final class Session<Data: Codable & Sendable>: Sendable {
 
     /// The id of the server-side entry (memory, Redis and KV stores); nil for cookie stores and for a fresh
     /// session until it is saved.
-    @inlinable
     public var id: String? { state.withLock { $0.id } }
 
     /// Asks for a new id after the handler returns, keeping the data (do this when the user logs in). External
     /// stores delete the old entry. A fresh session that was not modified is not saved for this.
-    @inlinable
     public func regenerate() { state.withLock { $0.regenerate = true } }
 
     /// Asks for the session to be deleted after the handler returns: the store's entry goes and the cookie is
     /// cleared; changes made in this request are discarded. Wins over ``regenerate()``.
-    @inlinable
     public func destroy() { state.withLock { $0.destroy = true } }
 
     /// True once ``regenerate()`` was called.
-    @inlinable
     public var isRegenerationRequested: Bool { state.withLock { $0.regenerate } }
 
     /// True once ``destroy()`` was called.
-    @inlinable
     public var isDestructionRequested: Bool { state.withLock { $0.destroy } }
 
     @inlinable
